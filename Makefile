@@ -1,0 +1,123 @@
+# xrelay: one Makefile for everything; all outputs under $(BUILD).
+#   make                 build the BPF object, its skeleton, the library and the programs
+#   make test            install missing packages, build, run every test (and format-check)
+#   make SANITIZE=address,undefined test   the same with sanitizers (into build/san)
+#   make bench           benchmarks (tests/bench), figures printed
+#   make format          reformat the sources; make format-check only checks
+#   V=1                  show the commands
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+
+ifeq ($(SANITIZE),)
+BUILD ?= build
+else
+BUILD ?= build/san
+endif
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CLANG_FORMAT ?= clang-format
+ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CFLAGS ?= -O2 -g
+XCFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Itests/util -I$(BUILD) -MMD -MP
+LDLIBS_BPF := -lxdp -lbpf -lelf -lz
+ifneq ($(SANITIZE),)
+XCFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -I$(ARCH_INC)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libxrelay.a
+
+UTIL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/util/*.c))
+
+BPF_OBJ := $(BUILD)/xrelay.bpf.o
+BPF_SKEL := $(BUILD)/xrelay.skel.h
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/t/%,$(wildcard tests/unit/test_*.c))
+BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/t/%,$(wildcard tests/bpf/test_*.c))
+BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/bench_*.c))
+TESTS := $(UNIT_TESTS) $(BPF_TESTS)
+
+FORMAT_SRCS := $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
+
+.PHONY: all deps test check bench format format-check clean
+all: $(BPF_SKEL) $(LIB) $(TESTS) $(BENCHES)
+
+deps:
+	$(Q)sh scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BPF_OBJ): bpf/xrelay.bpf.c include/xrelay/maps.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_SKEL): $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name xrelay > $@
+
+# Anything that includes the skeleton waits for it.
+$(BUILD)/lib/%.o $(BUILD)/tests/bpf/%.o $(BUILD)/tests/bench/%.o: | $(BPF_SKEL)
+
+$(BUILD)/t/%: $(BUILD)/tests/unit/%.o $(UTIL_OBJS) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS_BPF)
+
+$(BUILD)/t/%: $(BUILD)/tests/bpf/%.o $(UTIL_OBJS) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS_BPF)
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(UTIL_OBJS) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS_BPF)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory format-check
+	$(Q)sh tests/run.sh $(TESTS)
+
+check: test
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+format:
+	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRCS)
+
+format-check:
+	$(call msg,FORMAT,check)
+	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRCS)
+
+clean:
+	$(Q)rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

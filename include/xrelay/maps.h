@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The map contract: every layout shared by the XDP program, the dataplane, the controlplane and
+ * the tests. This is the only place a map key, value, size or flag is defined. It owns no code;
+ * lib/mapctl.c creates, checks and edits the maps it describes.
+ *
+ * Incompatible change = bump XRELAY_MAPS_VERSION *and* rename the changed map (suffix _v2), so
+ * an old binary refuses a new pin directory instead of misreading it.
+ */
+#ifndef XRELAY_MAPS_H
+#define XRELAY_MAPS_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+
+#define XRELAY_MAPS_MAGIC 0x594c5258u /* "XRLY" little endian */
+#define XRELAY_MAPS_VERSION 1u
+
+#define XRELAY_MAX_CHANNELS 1024u /* channel ids are 0 .. XRELAY_MAX_CHANNELS - 1 */
+#define XRELAY_MAX_QUEUES 64u	  /* rx queues, and so dataplane workers */
+#define XRELAY_MAX_DESTS 8u
+#define XRELAY_NAME_LEN 64u   /* channel name incl. NUL: [A-Za-z0-9_-]{1,63} */
+#define XRELAY_IFNAME_LEN 16u /* IFNAMSIZ */
+
+/*
+ * channels (HASH): where a UDP datagram goes. The XDP program looks the exact (address, port)
+ * up first, then the wildcard (address all zero) for the port.
+ */
+struct xrelay_chan_key {
+	__u8 addr[16]; /* destination, IPv4 as ::ffff:a.b.c.d; all zero = any address */
+	__be16 port;   /* destination UDP port, network order */
+	__u16 pad;     /* must be zero: part of the hash */
+};
+
+/* One re-send destination of a channel. */
+struct xrelay_dest {
+	__u8 addr[16]; /* IPv4-mapped or IPv6, unicast or multicast */
+	__be16 port;
+	__u8 ttl; /* hop limit for multicast and unicast */
+	__u8 pad;
+	__u32 every;			/* send one datagram in `every` (>= 1) */
+	char ifname[XRELAY_IFNAME_LEN]; /* out interface, "" = routing decides */
+};
+
+enum {
+	XRELAY_CH_FREE = 0,	/* id not in use; may be allocated */
+	XRELAY_CH_ACTIVE = 1,	/* published in channels */
+	XRELAY_CH_DRAINING = 2, /* removed from channels; dataplane closing its files */
+};
+
+enum {
+	XRELAY_CH_F_RECORD = 1u << 0, /* write Avro files */
+};
+
+enum {
+	XRELAY_FMT_ENVELOPE = 0, /* xrelay.Packet records */
+};
+
+/*
+ * channel_cfg (ARRAY by channel id): written only by editors holding the pin-directory lock,
+ * never read by the XDP program. Readers without the lock use mapctl_channel_get(), which
+ * retries a torn copy.
+ */
+struct xrelay_channel_cfg {
+	__u32 state;	  /* XRELAY_CH_* */
+	__u32 flags;	  /* XRELAY_CH_F_* */
+	__u64 generation; /* per-channel: bumped by every change of this slot */
+	__u64 created_ns; /* CLOCK_REALTIME at creation; (id, created_ns) names one incarnation */
+	struct xrelay_chan_key key;
+	__u32 ndests;
+	char name[XRELAY_NAME_LEN];
+	struct xrelay_dest dests[XRELAY_MAX_DESTS];
+	__u64 rotate_bytes;   /* 0 = dataplane default */
+	__u32 rotate_seconds; /* 0 = dataplane default */
+	__u32 format;	      /* XRELAY_FMT_* */
+	__u32 reserved[16];
+};
+
+/* channel_stats (PERCPU_ARRAY by channel id): written by the XDP program only. */
+struct xrelay_xdp_chan_stats {
+	__u64 rx_packets;    /* matched and handed to AF_XDP (or attempted) */
+	__u64 rx_bytes;	     /* frame bytes, L2 header included */
+	__u64 redirect_miss; /* matched, no AF_XDP socket on the rx queue: passed to the kernel */
+	__u64 frags_passed;  /* first IPv4 fragment to this channel: passed, not captured */
+};
+
+/* xdp_global (PERCPU_ARRAY, one entry): what the XDP program saw that matched no channel. */
+struct xrelay_xdp_global {
+	__u64 packets;	      /* every packet the program ran on */
+	__u64 pass_not_ip;    /* not IPv4/IPv6 (ARP, LLDP, ...) */
+	__u64 pass_not_udp;   /* IPv4/IPv6 but not UDP (TCP, ICMP, IPv6 extension headers) */
+	__u64 pass_no_match;  /* UDP to no channel */
+	__u64 pass_frag;      /* IPv4 fragments (first or not) and IPv6 fragment headers */
+	__u64 pass_malformed; /* truncated or inconsistent headers */
+	__u64 redirected;     /* handed to XSKMAP */
+	__u64 meta_fail;      /* bpf_xdp_adjust_meta refused: passed, counted */
+};
+
+/*
+ * Metadata block the XDP program writes right before the frame (bpf_xdp_adjust_meta); the
+ * dataplane finds it at frame_addr - sizeof(struct xrelay_xdp_meta).
+ */
+struct xrelay_xdp_meta {
+	__u64 ts_ns;	  /* receive time; clock given by flags */
+	__u64 seq;	  /* per (channel, rx queue), from 0 at channel creation */
+	__u32 channel_id; /* index into channel_cfg */
+	__u32 flags;	  /* XRELAY_META_F_* */
+};
+
+enum {
+	XRELAY_META_F_TS_HW = 1u << 0, /* ts_ns from the NIC (PHC time); else CLOCK_MONOTONIC */
+};
+
+/* seq (ARRAY by rx_queue * XRELAY_MAX_CHANNELS + channel id): next sequence number. */
+#define XRELAY_SEQ_INDEX(queue, chan) ((queue)*XRELAY_MAX_CHANNELS + (chan))
+
+/* Drop causes the dataplane counts per channel; the API names them by xrelay_drop_names. */
+enum {
+	XRELAY_DROP_XSK_GAP = 0, /* seq gap: lost between XDP and the worker (rx ring full) */
+	XRELAY_DROP_NO_BUFFER,	 /* socket backend: no provided buffer */
+	XRELAY_DROP_NO_WRITER,	 /* file could not be opened */
+	XRELAY_DROP_WRITE,	 /* block write failed for good */
+	XRELAY_DROP_SEND_QUEUE,	 /* send ring or queue full */
+	XRELAY_DROP_TRUNCATED,	 /* frame shorter than its headers say */
+	XRELAY_DROP__RESERVED6,
+	XRELAY_DROP__RESERVED7,
+	XRELAY_DROP__MAX,
+};
+
+/*
+ * dp_stats (ARRAY, BPF_F_MMAPABLE, by worker * XRELAY_MAX_CHANNELS + channel id): each worker
+ * writes only its own rows, through the mmap, without syscalls; readers sum over workers.
+ * 64-bit aligned stores are atomic on every supported arch, so readers see no torn counter.
+ */
+struct xrelay_dp_chan_stats {
+	__u64 recorded_packets;
+	__u64 recorded_bytes; /* payload bytes written in records */
+	__u64 sent_packets;   /* over all destinations */
+	__u64 sent_bytes;
+	__u64 write_errors;
+	__u64 send_errors;
+	__u64 drops[XRELAY_DROP__MAX];
+	__u64 reserved[2];
+};
+#define XRELAY_DP_INDEX(worker, chan) ((worker)*XRELAY_MAX_CHANNELS + (chan))
+
+/* queue_stats (ARRAY, BPF_F_MMAPABLE, by worker): per-socket counters (XDP_STATISTICS). */
+struct xrelay_queue_stats {
+	__u64 rx_frames;
+	__u64 rx_dropped;
+	__u64 rx_invalid_descs;
+	__u64 rx_ring_full;
+	__u64 rx_fill_ring_empty;
+	__u64 tx_invalid_descs;
+	__u64 reserved[2];
+};
+
+enum {
+	XRELAY_MODE_NONE = 0,
+	XRELAY_MODE_XDP_NATIVE = 1,
+	XRELAY_MODE_XDP_GENERIC = 2,
+	XRELAY_MODE_SOCKET = 3,
+};
+
+/*
+ * meta (ARRAY, BPF_F_MMAPABLE, one entry). Fields are owned by one side each and written with
+ * single aligned stores or atomics through the mmap, never by whole-value map updates, so the
+ * two processes never overwrite each other's fields.
+ */
+struct xrelay_meta {
+	__u32 magic;	  /* XRELAY_MAPS_MAGIC, written once by the creator */
+	__u32 version;	  /* XRELAY_MAPS_VERSION of the creator */
+	__u64 config_gen; /* bumped (atomically) by editors after every change */
+	/* dataplane-owned */
+	__u64 heartbeat_ns; /* CLOCK_MONOTONIC of the dataplane's last beat; 0 = never */
+	__u32 dp_pid;	    /* 0 = no dataplane */
+	__u32 dp_mode;	    /* XRELAY_MODE_* */
+	__u32 ifindex;
+	__u32 nqueues;
+	char ifname[XRELAY_IFNAME_LEN];
+	__u64 dp_seen_gen;  /* last config_gen the dataplane reconciled */
+	__u32 xsk_zerocopy; /* 1 = AF_XDP zero-copy, 0 = copy */
+	__u32 reserved[15];
+};
+
+/*
+ * Every pinned map: X(id, pin/map name, type, key, value, max_entries, map_flags). The BPF
+ * program declares its maps from this list and lib/mapctl.c creates and checks them from it,
+ * so the two cannot disagree.
+ */
+#define XRELAY_MAP_LIST(X)                                                                       \
+	X(CHANNELS, xrelay_chans, BPF_MAP_TYPE_HASH, struct xrelay_chan_key, __u32,              \
+	  XRELAY_MAX_CHANNELS, 0)                                                                \
+	X(CHANNEL_CFG, xrelay_cfg, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_channel_cfg,         \
+	  XRELAY_MAX_CHANNELS, 0)                                                                \
+	X(CHANNEL_STATS, xrelay_xstats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32,                        \
+	  struct xrelay_xdp_chan_stats, XRELAY_MAX_CHANNELS, 0)                                  \
+	X(XDP_GLOBAL, xrelay_gstats, BPF_MAP_TYPE_PERCPU_ARRAY, __u32, struct xrelay_xdp_global, \
+	  1, 0)                                                                                  \
+	X(SEQ, xrelay_seq, BPF_MAP_TYPE_ARRAY, __u32, __u64,                                     \
+	  XRELAY_MAX_QUEUES *XRELAY_MAX_CHANNELS, 0)                                             \
+	X(DP_STATS, xrelay_dstats, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_dp_chan_stats,       \
+	  XRELAY_MAX_QUEUES *XRELAY_MAX_CHANNELS, BPF_F_MMAPABLE)                                \
+	X(QUEUE_STATS, xrelay_qstats, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_queue_stats,      \
+	  XRELAY_MAX_QUEUES, BPF_F_MMAPABLE)                                                     \
+	X(META, xrelay_meta, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_meta, 1, BPF_F_MMAPABLE)   \
+	X(XSKS, xrelay_xsks, BPF_MAP_TYPE_XSKMAP, __u32, __u32, XRELAY_MAX_QUEUES, 0)
+
+enum xrelay_map_id {
+#define XRELAY_MAP_ENUM(id, name, type, key, value, max, flags) XRELAY_MAP_##id,
+	XRELAY_MAP_LIST(XRELAY_MAP_ENUM)
+#undef XRELAY_MAP_ENUM
+		XRELAY_MAP__MAX,
+};
+
+_Static_assert(sizeof(struct xrelay_chan_key) == 20, "xrelay_chan_key layout");
+_Static_assert(sizeof(struct xrelay_dest) == 40, "xrelay_dest layout");
+_Static_assert(sizeof(struct xrelay_channel_cfg) == 512, "xrelay_channel_cfg layout");
+_Static_assert(sizeof(struct xrelay_xdp_chan_stats) == 32, "xrelay_xdp_chan_stats layout");
+_Static_assert(sizeof(struct xrelay_xdp_global) == 64, "xrelay_xdp_global layout");
+_Static_assert(sizeof(struct xrelay_xdp_meta) == 24, "xrelay_xdp_meta layout");
+_Static_assert(sizeof(struct xrelay_xdp_meta) % 4 == 0, "bpf_xdp_adjust_meta wants 4-byte units");
+_Static_assert(sizeof(struct xrelay_dp_chan_stats) == 128, "xrelay_dp_chan_stats layout");
+_Static_assert(sizeof(struct xrelay_queue_stats) == 64, "xrelay_queue_stats layout");
+_Static_assert(sizeof(struct xrelay_meta) == 128, "xrelay_meta layout");
+
+#endif /* XRELAY_MAPS_H */

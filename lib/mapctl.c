@@ -1,0 +1,872 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The userspace side of the map contract (see xrelay/mapctl.h for the invariants): creating,
+ * checking and pinning the maps of xrelay/maps.h, the editors' lock, and channel edits in the
+ * order that never misfiles a packet. Owns no policy about HTTP or packets.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xrelay/mapctl.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+struct map_def {
+	const char *name;
+	__u32 type;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	__u32 flags;
+};
+
+static const struct map_def map_defs[XRELAY_MAP__MAX] = {
+#define XRELAY_MAP_DEF(id, name_, type_, key_, value_, max_, flags_) \
+	[XRELAY_MAP_##id] = { #name_, type_, sizeof(key_), sizeof(value_), max_, flags_ },
+	XRELAY_MAP_LIST(XRELAY_MAP_DEF)
+#undef XRELAY_MAP_DEF
+};
+
+struct mapctl {
+	char pin_dir[PATH_MAX];
+	int dir_fd;
+	int fds[XRELAY_MAP__MAX];
+	int ncpus;
+	struct xrelay_meta *meta;
+	size_t meta_len;
+	struct xrelay_dp_chan_stats *dp_stats;
+	size_t dp_stats_len;
+	struct xrelay_queue_stats *queue_stats;
+	size_t queue_stats_len;
+	pthread_mutex_t mutex;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const char *map_type_name(__u32 type)
+{
+	const char *s = libbpf_bpf_map_type_str(type);
+
+	return s ? s : "unknown";
+}
+
+/* mkdir -p for a path inside bpffs. */
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path);
+	char *p;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static size_t mmap_len(const struct map_def *d)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)((d->value_size + 7) & ~7u) * d->max_entries;
+
+	return (len + page - 1) & ~(page - 1);
+}
+
+static void *map_mmap(int fd, const struct map_def *d, size_t *ret_len)
+{
+	size_t len = mmap_len(d);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	*ret_len = len;
+	return p;
+}
+
+/* Check a pinned map's shape against this build's definition. */
+static int map_check(int fd, const struct map_def *d, const char *pin_dir,
+		     const struct xrelay_meta *pinned_meta, char *err, size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	__u32 theirs = pinned_meta ? pinned_meta->version : 0;
+	const char *what = NULL;
+	__u32 have = 0, want = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		int e = -errno;
+
+		set_err(err, errlen, "%s/%s: cannot read map info: %s", pin_dir, d->name,
+			strerror(-e));
+		return e;
+	}
+	if (info.type != d->type) {
+		set_err(err, errlen,
+			"%s/%s: map type %s, this build expects %s (layout version %u here, %u there)",
+			pin_dir, d->name, map_type_name(info.type), map_type_name(d->type),
+			XRELAY_MAPS_VERSION, theirs);
+		return -EPROTO;
+	}
+	if (info.key_size != d->key_size)
+		what = "key size", have = info.key_size, want = d->key_size;
+	else if (info.value_size != d->value_size)
+		what = "value size", have = info.value_size, want = d->value_size;
+	else if (info.max_entries != d->max_entries)
+		what = "max_entries", have = info.max_entries, want = d->max_entries;
+	else if (info.map_flags != d->flags)
+		what = "map flags", have = info.map_flags, want = d->flags;
+	if (what) {
+		set_err(err, errlen,
+			"%s/%s: %s %u in the pinned map, %u in this build (layout version %u here, "
+			"%u there); stop what uses %s and remove it, or use another --pin-dir",
+			pin_dir, d->name, what, have, want, XRELAY_MAPS_VERSION, theirs, pin_dir);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/*
+ * Read the pinned meta's first two words (magic, version), whatever its value size: they are
+ * at the same place in every layout version, so a mismatch can always be named.
+ */
+static int meta_peek(int fd, struct xrelay_meta *out)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), key = 0;
+	void *buf;
+	int ret = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size < 8)
+		return -EPROTO;
+	buf = calloc(1, info.value_size);
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, buf))
+		ret = -errno;
+	else
+		memcpy(out, buf, info.value_size < sizeof(*out) ? info.value_size : sizeof(*out));
+	free(buf);
+	return ret;
+}
+
+static int map_create(const struct map_def *d)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = d->flags);
+	int fd =
+		bpf_map_create(d->type, d->name, d->key_size, d->value_size, d->max_entries, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int open_maps(struct mapctl *m, unsigned int flags, char *err, size_t errlen)
+{
+	const struct map_def *md = &map_defs[XRELAY_MAP_META];
+	struct xrelay_meta pinned = {}, *meta_p = NULL;
+	char path[PATH_MAX + 32];
+	int i, fd, ret;
+
+	/* meta first: its version names a mismatch better than any size can. */
+	snprintf(path, sizeof(path), "%s/%s", m->pin_dir, md->name);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		m->fds[XRELAY_MAP_META] = fd;
+		ret = meta_peek(fd, &pinned);
+		if (ret) {
+			set_err(err, errlen, "%s: not an xrelay meta map: %s", path,
+				strerror(-ret));
+			return ret;
+		}
+		if (pinned.magic == XRELAY_MAPS_MAGIC) {
+			meta_p = &pinned;
+			if (pinned.version != XRELAY_MAPS_VERSION) {
+				set_err(err, errlen,
+					"maps in %s have layout version %u, this build uses version "
+					"%u: stop the processes using them and remove the directory, "
+					"or use another --pin-dir",
+					m->pin_dir, pinned.version, XRELAY_MAPS_VERSION);
+				return -EPROTO;
+			}
+		}
+	}
+
+	for (i = 0; i < XRELAY_MAP__MAX; i++) {
+		const struct map_def *d = &map_defs[i];
+
+		snprintf(path, sizeof(path), "%s/%s", m->pin_dir, d->name);
+		if (m->fds[i] < 0) {
+			fd = bpf_obj_get(path);
+			if (fd < 0 && errno != ENOENT) {
+				ret = -errno;
+				set_err(err, errlen, "%s: %s", path, strerror(errno));
+				return ret;
+			}
+			m->fds[i] = fd;
+		}
+		if (m->fds[i] >= 0) {
+			ret = map_check(m->fds[i], d, m->pin_dir, meta_p, err, errlen);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (!(flags & MAPCTL_F_CREATE)) {
+			set_err(err, errlen,
+				"%s not found: no xrelay maps in %s yet (start xrelay-api or "
+				"xrelay-dataplane with this --pin-dir first)",
+				path, m->pin_dir);
+			return -ENOENT;
+		}
+		fd = map_create(d);
+		if (fd < 0) {
+			set_err(err, errlen, "creating map %s: %s", d->name, strerror(-fd));
+			return fd;
+		}
+		if (bpf_obj_pin(fd, path)) {
+			ret = -errno;
+			close(fd);
+			set_err(err, errlen, "pinning %s: %s", path, strerror(-ret));
+			return ret;
+		}
+		m->fds[i] = fd;
+	}
+	return 0;
+}
+
+int mapctl_open(const char *pin_dir, unsigned int flags, struct mapctl **ret, char *err,
+		size_t errlen)
+{
+	struct mapctl *m;
+	struct statfs sfs;
+	int i, r;
+
+	if (!pin_dir || !*pin_dir)
+		pin_dir = MAPCTL_DEFAULT_PIN_DIR;
+	if (strlen(pin_dir) >= PATH_MAX) {
+		set_err(err, errlen, "pin directory path too long");
+		return -ENAMETOOLONG;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", pin_dir);
+	m->dir_fd = -1;
+	for (i = 0; i < XRELAY_MAP__MAX; i++)
+		m->fds[i] = -1;
+	pthread_mutex_init(&m->mutex, NULL);
+	m->ncpus = libbpf_num_possible_cpus();
+	if (m->ncpus <= 0) {
+		r = m->ncpus ? m->ncpus : -EINVAL;
+		set_err(err, errlen, "cannot count possible CPUs: %s", strerror(-r));
+		goto out_free;
+	}
+
+	if (flags & MAPCTL_F_CREATE) {
+		r = mkdir_p(pin_dir);
+		if (r) {
+			set_err(err, errlen, "creating pin directory %s: %s", pin_dir,
+				strerror(-r));
+			goto out_free;
+		}
+	}
+	m->dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->dir_fd < 0) {
+		r = -errno;
+		if (r == -ENOENT)
+			set_err(err, errlen,
+				"pin directory %s does not exist (start xrelay-api or "
+				"xrelay-dataplane with this --pin-dir first)",
+				pin_dir);
+		else
+			set_err(err, errlen, "opening pin directory %s: %s", pin_dir, strerror(-r));
+		goto out_free;
+	}
+	if (fstatfs(m->dir_fd, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
+		r = -ENOTSUP;
+		set_err(err, errlen,
+			"%s is not on a BPF filesystem; mount one first: mount -t bpf bpf "
+			"/sys/fs/bpf",
+			pin_dir);
+		goto out_free;
+	}
+
+	/* Creation and checking under the lock, so two starters never race to create. */
+	r = mapctl_lock(m, true);
+	if (r) {
+		set_err(err, errlen, "locking %s: %s", pin_dir, strerror(-r));
+		goto out_free;
+	}
+	r = open_maps(m, flags, err, errlen);
+	if (r)
+		goto out_unlock;
+
+	m->meta = map_mmap(m->fds[XRELAY_MAP_META], &map_defs[XRELAY_MAP_META], &m->meta_len);
+	m->dp_stats = map_mmap(m->fds[XRELAY_MAP_DP_STATS], &map_defs[XRELAY_MAP_DP_STATS],
+			       &m->dp_stats_len);
+	m->queue_stats = map_mmap(m->fds[XRELAY_MAP_QUEUE_STATS], &map_defs[XRELAY_MAP_QUEUE_STATS],
+				  &m->queue_stats_len);
+	if (!m->meta || !m->dp_stats || !m->queue_stats) {
+		r = -errno;
+		set_err(err, errlen, "mmap of the shared counters in %s: %s", pin_dir,
+			strerror(-r));
+		goto out_unlock;
+	}
+	if (m->meta->magic != XRELAY_MAPS_MAGIC) {
+		/* A new meta (or a creator that died before this point): stamp it. */
+		m->meta->version = XRELAY_MAPS_VERSION;
+		__atomic_store_n(&m->meta->magic, XRELAY_MAPS_MAGIC, __ATOMIC_RELEASE);
+	}
+	mapctl_unlock(m);
+	*ret = m;
+	return 0;
+
+out_unlock:
+	mapctl_unlock(m);
+out_free:
+	mapctl_close(m);
+	return r;
+}
+
+void mapctl_close(struct mapctl *m)
+{
+	int i;
+
+	if (!m)
+		return;
+	if (m->meta)
+		munmap(m->meta, m->meta_len);
+	if (m->dp_stats)
+		munmap(m->dp_stats, m->dp_stats_len);
+	if (m->queue_stats)
+		munmap(m->queue_stats, m->queue_stats_len);
+	for (i = 0; i < XRELAY_MAP__MAX; i++)
+		if (m->fds[i] >= 0)
+			close(m->fds[i]);
+	if (m->dir_fd >= 0)
+		close(m->dir_fd);
+	pthread_mutex_destroy(&m->mutex);
+	free(m);
+}
+
+int mapctl_fd(const struct mapctl *m, enum xrelay_map_id id)
+{
+	return id < XRELAY_MAP__MAX ? m->fds[id] : -EINVAL;
+}
+
+const char *mapctl_pin_dir(const struct mapctl *m)
+{
+	return m->pin_dir;
+}
+
+struct xrelay_meta *mapctl_meta(const struct mapctl *m)
+{
+	return m->meta;
+}
+
+struct xrelay_dp_chan_stats *mapctl_dp_stats(const struct mapctl *m)
+{
+	return m->dp_stats;
+}
+
+struct xrelay_queue_stats *mapctl_queue_stats(const struct mapctl *m)
+{
+	return m->queue_stats;
+}
+
+int mapctl_lock(struct mapctl *m, bool exclusive)
+{
+	int r;
+
+	r = pthread_mutex_lock(&m->mutex);
+	if (r)
+		return -r;
+	while (flock(m->dir_fd, exclusive ? LOCK_EX : LOCK_SH)) {
+		if (errno == EINTR)
+			continue;
+		r = -errno;
+		pthread_mutex_unlock(&m->mutex);
+		return r;
+	}
+	return 0;
+}
+
+void mapctl_unlock(struct mapctl *m)
+{
+	(void)flock(m->dir_fd, LOCK_UN);
+	pthread_mutex_unlock(&m->mutex);
+}
+
+__u64 mapctl_gen(const struct mapctl *m)
+{
+	return __atomic_load_n(&m->meta->config_gen, __ATOMIC_ACQUIRE);
+}
+
+__u64 mapctl_gen_bump(struct mapctl *m)
+{
+	return __atomic_add_fetch(&m->meta->config_gen, 1, __ATOMIC_ACQ_REL);
+}
+
+static __u64 now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+bool mapctl_dataplane_alive(const struct mapctl *m, __u64 max_age_ms, __u64 *ret_age_ms)
+{
+	__u64 hb = __atomic_load_n(&m->meta->heartbeat_ns, __ATOMIC_ACQUIRE);
+	__u32 pid = __atomic_load_n(&m->meta->dp_pid, __ATOMIC_ACQUIRE);
+	__u64 now = now_ns(CLOCK_MONOTONIC), age;
+
+	age = hb && hb <= now ? (now - hb) / 1000000 : UINT64_MAX;
+	if (hb && hb > now)
+		age = 0;
+	if (ret_age_ms)
+		*ret_age_ms = age;
+	if (!pid || age == UINT64_MAX || age > max_age_ms)
+		return false;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+bool mapctl_name_valid(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i]; i++) {
+		char c = name[i];
+
+		if (i >= XRELAY_NAME_LEN - 1)
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return i > 0;
+}
+
+int mapctl_key_from_str(struct xrelay_chan_key *key, const char *addr, __u16 port)
+{
+	struct in_addr a4;
+
+	memset(key, 0, sizeof(*key));
+	key->port = htons(port);
+	if (!addr || !*addr)
+		return 0;
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		key->addr[10] = 0xff;
+		key->addr[11] = 0xff;
+		memcpy(&key->addr[12], &a4, 4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, key->addr) == 1)
+		return 0;
+	return -EINVAL;
+}
+
+int mapctl_channel_get(struct mapctl *m, __u32 id, struct xrelay_channel_cfg *cfg)
+{
+	int fd = m->fds[XRELAY_MAP_CHANNEL_CFG];
+	struct xrelay_channel_cfg again;
+	int tries;
+
+	if (id >= XRELAY_MAX_CHANNELS)
+		return -EINVAL;
+	/*
+	 * An array update from userspace is a plain memcpy in the kernel, so a read racing an
+	 * edit can see a mix of both. Edits are rare: two identical reads in a row are whole.
+	 */
+	for (tries = 0; tries < 100; tries++) {
+		if (bpf_map_lookup_elem(fd, &id, cfg) || bpf_map_lookup_elem(fd, &id, &again))
+			return -errno;
+		if (!memcmp(cfg, &again, sizeof(again)))
+			return 0;
+	}
+	return -EAGAIN;
+}
+
+static int cfg_put(struct mapctl *m, __u32 id, const struct xrelay_channel_cfg *cfg)
+{
+	return bpf_map_update_elem(m->fds[XRELAY_MAP_CHANNEL_CFG], &id, cfg, BPF_ANY) ? -errno : 0;
+}
+
+int mapctl_channel_next(struct mapctl *m, int after, __u32 state, struct xrelay_channel_cfg *cfg)
+{
+	__u32 id;
+	int r;
+
+	for (id = (__u32)(after + 1); id < XRELAY_MAX_CHANNELS; id++) {
+		r = mapctl_channel_get(m, id, cfg);
+		if (r)
+			return r;
+		if (cfg->state == state)
+			return (int)id;
+	}
+	return -ENOENT;
+}
+
+int mapctl_channel_snapshot(struct mapctl *m, struct xrelay_channel_cfg *all)
+{
+	__u32 keys[XRELAY_MAX_CHANNELS], done = 0, count, next = 0;
+	int fd = m->fds[XRELAY_MAP_CHANNEL_CFG];
+	void *in = NULL;
+
+	/* One syscall for the whole array, where a per-slot walk would take 1024. */
+	while (done < XRELAY_MAX_CHANNELS) {
+		count = XRELAY_MAX_CHANNELS - done;
+		if (bpf_map_lookup_batch(fd, in, &next, keys + done, all + done, &count, NULL)) {
+			if (errno != ENOENT)
+				return -errno;
+			done += count;
+			break;
+		}
+		done += count;
+		in = &next;
+	}
+	return done == XRELAY_MAX_CHANNELS ? 0 : -EIO;
+}
+
+/* Under the lock: find @name in a snapshot (any state but FREE when @any_state). */
+static int snapshot_find(const struct xrelay_channel_cfg *all, const char *name, bool any_state)
+{
+	__u32 id;
+
+	for (id = 0; id < XRELAY_MAX_CHANNELS; id++) {
+		if (all[id].state == XRELAY_CH_FREE)
+			continue;
+		if (!any_state && all[id].state != XRELAY_CH_ACTIVE)
+			continue;
+		if (!strncmp(all[id].name, name, XRELAY_NAME_LEN))
+			return (int)id;
+	}
+	return -ENOENT;
+}
+
+int mapctl_channel_find(struct mapctl *m, const char *name, struct xrelay_channel_cfg *cfg)
+{
+	struct xrelay_channel_cfg *all, tmp;
+	int id, r, tries;
+
+	if (!cfg)
+		cfg = &tmp;
+	all = malloc(sizeof(*all) * XRELAY_MAX_CHANNELS);
+	if (!all)
+		return -ENOMEM;
+	for (tries = 0; tries < 10; tries++) {
+		r = mapctl_channel_snapshot(m, all);
+		if (r)
+			break;
+		id = snapshot_find(all, name, false);
+		if (id < 0) {
+			r = id;
+			break;
+		}
+		/* The snapshot may hold a torn slot: confirm with a checked read. */
+		r = mapctl_channel_get(m, (__u32)id, cfg);
+		if (r)
+			break;
+		if (cfg->state == XRELAY_CH_ACTIVE && !strncmp(cfg->name, name, XRELAY_NAME_LEN)) {
+			r = id;
+			break;
+		}
+		r = -EAGAIN;
+	}
+	free(all);
+	return r;
+}
+
+static int cfg_validate(const struct xrelay_channel_cfg *cfg)
+{
+	__u32 i;
+
+	if (!memchr(cfg->name, '\0', sizeof(cfg->name)) || !mapctl_name_valid(cfg->name))
+		return -EINVAL;
+	if (cfg->key.pad || !cfg->key.port || cfg->ndests > XRELAY_MAX_DESTS)
+		return -EINVAL;
+	for (i = 0; i < cfg->ndests; i++)
+		if (!cfg->dests[i].every || !cfg->dests[i].port || cfg->dests[i].pad ||
+		    !memchr(cfg->dests[i].ifname, '\0', XRELAY_IFNAME_LEN))
+			return -EINVAL;
+	return 0;
+}
+
+/* Zero a channel's counters and sequence numbers everywhere before its key is published. */
+static int channel_reset(struct mapctl *m, __u32 id)
+{
+	size_t sz = sizeof(struct xrelay_xdp_chan_stats) * (size_t)m->ncpus;
+	void *zero = calloc(1, sz);
+	__u64 seq0 = 0;
+	__u32 q, idx;
+	int r = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(m->fds[XRELAY_MAP_CHANNEL_STATS], &id, zero, BPF_ANY))
+		r = -errno;
+	free(zero);
+	for (q = 0; !r && q < XRELAY_MAX_QUEUES; q++) {
+		idx = XRELAY_SEQ_INDEX(q, id);
+		if (bpf_map_update_elem(m->fds[XRELAY_MAP_SEQ], &idx, &seq0, BPF_ANY))
+			r = -errno;
+		memset(&m->dp_stats[XRELAY_DP_INDEX(q, id)], 0, sizeof(*m->dp_stats));
+	}
+	return r;
+}
+
+int mapctl_channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, __u32 *ret_id)
+{
+	struct xrelay_channel_cfg *all;
+	__u32 id, other;
+	int r;
+
+	r = cfg_validate(cfg);
+	if (r)
+		return r;
+	all = malloc(sizeof(*all) * XRELAY_MAX_CHANNELS);
+	if (!all)
+		return -ENOMEM;
+	r = mapctl_lock(m, true);
+	if (r)
+		goto out_free;
+	if (!bpf_map_lookup_elem(m->fds[XRELAY_MAP_CHANNELS], &cfg->key, &other)) {
+		r = -EADDRINUSE;
+		goto out_unlock;
+	}
+	/* Editors hold the lock, so this snapshot cannot be torn. */
+	r = mapctl_channel_snapshot(m, all);
+	if (r)
+		goto out_unlock;
+	/* A draining namesake still owns its files' directory: refuse that name too. */
+	if (snapshot_find(all, cfg->name, true) >= 0) {
+		r = -EEXIST;
+		goto out_unlock;
+	}
+	for (id = 0; id < XRELAY_MAX_CHANNELS && all[id].state != XRELAY_CH_FREE; id++)
+		;
+	if (id == XRELAY_MAX_CHANNELS) {
+		r = -ENOSPC;
+		goto out_unlock;
+	}
+
+	/* Invariant 1: config and zeroed counters first, the key last. */
+	cfg->state = XRELAY_CH_ACTIVE;
+	cfg->generation = all[id].generation + 1;
+	cfg->created_ns = now_ns(CLOCK_REALTIME);
+	memset(cfg->reserved, 0, sizeof(cfg->reserved));
+	r = channel_reset(m, id);
+	if (r)
+		goto out_unlock;
+	r = cfg_put(m, id, cfg);
+	if (r)
+		goto out_unlock;
+	if (bpf_map_update_elem(m->fds[XRELAY_MAP_CHANNELS], &cfg->key, &id, BPF_NOEXIST)) {
+		r = -errno;
+		(void)cfg_put(m, id, &all[id]);
+		goto out_unlock;
+	}
+	mapctl_gen_bump(m);
+	*ret_id = id;
+out_unlock:
+	mapctl_unlock(m);
+out_free:
+	free(all);
+	return r;
+}
+
+/* Take the lock and find @name; on failure the lock is released. Returns the id or -errno. */
+static int lock_find(struct mapctl *m, const char *name, struct xrelay_channel_cfg *cur)
+{
+	int id = mapctl_lock(m, true);
+
+	if (id)
+		return id;
+	id = mapctl_channel_find(m, name, cur);
+	if (id < 0)
+		mapctl_unlock(m);
+	return id;
+}
+
+int mapctl_channel_update(struct mapctl *m, const char *name, struct xrelay_channel_cfg *cfg)
+{
+	struct xrelay_channel_cfg cur;
+	int id, r;
+
+	id = lock_find(m, name, &cur);
+	if (id < 0)
+		return id;
+	cur.flags = cfg->flags;
+	cur.ndests = cfg->ndests;
+	memcpy(cur.dests, cfg->dests, sizeof(cur.dests));
+	cur.rotate_bytes = cfg->rotate_bytes;
+	cur.rotate_seconds = cfg->rotate_seconds;
+	r = cfg_validate(&cur);
+	if (r)
+		goto out_unlock;
+	cur.generation++;
+	r = cfg_put(m, (__u32)id, &cur);
+	if (r)
+		goto out_unlock;
+	mapctl_gen_bump(m);
+	*cfg = cur;
+out_unlock:
+	mapctl_unlock(m);
+	return r;
+}
+
+int mapctl_channel_remove(struct mapctl *m, const char *name, __u32 *ret_id)
+{
+	struct xrelay_channel_cfg cur;
+	int id, r;
+
+	id = lock_find(m, name, &cur);
+	if (id < 0)
+		return id;
+	/* Invariant 2: unpublish first, so no new packet is stamped with this id. */
+	if (bpf_map_delete_elem(m->fds[XRELAY_MAP_CHANNELS], &cur.key) && errno != ENOENT) {
+		r = -errno;
+		goto out_unlock;
+	}
+	cur.state = mapctl_dataplane_alive(m, 3000, NULL) ? XRELAY_CH_DRAINING : XRELAY_CH_FREE;
+	cur.generation++;
+	r = cfg_put(m, (__u32)id, &cur);
+	if (r)
+		goto out_unlock;
+	mapctl_gen_bump(m);
+	if (ret_id)
+		*ret_id = (__u32)id;
+out_unlock:
+	mapctl_unlock(m);
+	return r;
+}
+
+int mapctl_channel_release(struct mapctl *m, __u32 id, __u64 created_ns)
+{
+	struct xrelay_channel_cfg cur;
+	int r;
+
+	r = mapctl_lock(m, true);
+	if (r)
+		return r;
+	r = mapctl_channel_get(m, id, &cur);
+	if (r)
+		goto out_unlock;
+	if (cur.created_ns != created_ns) {
+		r = -ESTALE;
+		goto out_unlock;
+	}
+	if (cur.state != XRELAY_CH_DRAINING) {
+		r = -ENOENT;
+		goto out_unlock;
+	}
+	cur.state = XRELAY_CH_FREE;
+	cur.generation++;
+	r = cfg_put(m, id, &cur);
+	if (!r)
+		mapctl_gen_bump(m);
+out_unlock:
+	mapctl_unlock(m);
+	return r;
+}
+
+int mapctl_channel_totals(struct mapctl *m, __u32 id, struct mapctl_chan_totals *out)
+{
+	struct xrelay_xdp_chan_stats *per_cpu;
+	const struct xrelay_dp_chan_stats *row;
+	int c, r = 0;
+	__u32 w, k;
+
+	if (id >= XRELAY_MAX_CHANNELS)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	per_cpu = calloc((size_t)m->ncpus, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->fds[XRELAY_MAP_CHANNEL_STATS], &id, per_cpu)) {
+		r = -errno;
+		goto out_free;
+	}
+	for (c = 0; c < m->ncpus; c++) {
+		out->xdp.rx_packets += per_cpu[c].rx_packets;
+		out->xdp.rx_bytes += per_cpu[c].rx_bytes;
+		out->xdp.redirect_miss += per_cpu[c].redirect_miss;
+		out->xdp.frags_passed += per_cpu[c].frags_passed;
+	}
+	for (w = 0; w < XRELAY_MAX_QUEUES; w++) {
+		row = &m->dp_stats[XRELAY_DP_INDEX(w, id)];
+		out->dp.recorded_packets +=
+			__atomic_load_n(&row->recorded_packets, __ATOMIC_RELAXED);
+		out->dp.recorded_bytes += __atomic_load_n(&row->recorded_bytes, __ATOMIC_RELAXED);
+		out->dp.sent_packets += __atomic_load_n(&row->sent_packets, __ATOMIC_RELAXED);
+		out->dp.sent_bytes += __atomic_load_n(&row->sent_bytes, __ATOMIC_RELAXED);
+		out->dp.write_errors += __atomic_load_n(&row->write_errors, __ATOMIC_RELAXED);
+		out->dp.send_errors += __atomic_load_n(&row->send_errors, __ATOMIC_RELAXED);
+		for (k = 0; k < XRELAY_DROP__MAX; k++)
+			out->dp.drops[k] += __atomic_load_n(&row->drops[k], __ATOMIC_RELAXED);
+	}
+out_free:
+	free(per_cpu);
+	return r;
+}
+
+int mapctl_xdp_global(struct mapctl *m, struct xrelay_xdp_global *out)
+{
+	struct xrelay_xdp_global *per_cpu;
+	__u32 key = 0;
+	size_t f, nf = sizeof(*out) / sizeof(__u64);
+	int c, r = 0;
+
+	memset(out, 0, sizeof(*out));
+	per_cpu = calloc((size_t)m->ncpus, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->fds[XRELAY_MAP_XDP_GLOBAL], &key, per_cpu)) {
+		r = -errno;
+	} else {
+		for (c = 0; c < m->ncpus; c++)
+			for (f = 0; f < nf; f++)
+				((__u64 *)out)[f] += ((__u64 *)&per_cpu[c])[f];
+	}
+	free(per_cpu);
+	return r;
+}

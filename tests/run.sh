@@ -1,0 +1,24 @@
+#!/bin/sh
+# Runs each test program given under a timeout and prints one summary line at the end:
+# "N passed, N failed, N skipped". A test exiting 77 was skipped (it says why). Exit 1 if any
+# test failed, so make test fails.
+set -u
+TIMEOUT=${TEST_TIMEOUT:-300}
+pass=0 fail=0 skip=0 failed=""
+for t in "$@"; do
+	name=$(basename "$t")
+	echo "=== $name"
+	start=$(date +%s)
+	timeout --kill-after=10 "$TIMEOUT" "$t"
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	case $rc in
+	0) pass=$((pass + 1)); echo "--- $name: ok (${secs}s)" ;;
+	77) skip=$((skip + 1)); echo "--- $name: SKIPPED (${secs}s)" ;;
+	124|137) fail=$((fail + 1)); failed="$failed $name"; echo "--- $name: TIMEOUT after ${TIMEOUT}s" ;;
+	*) fail=$((fail + 1)); failed="$failed $name"; echo "--- $name: FAILED (exit $rc, ${secs}s)" ;;
+	esac
+done
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

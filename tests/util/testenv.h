@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test environment: each test process gets its own network and mount namespace and a private
+ * bpffs, so pinned maps and veths it makes vanish with it even when it crashes. Root only; a
+ * test that cannot set this up is skipped (exit 77) with the reason.
+ */
+#ifndef XRELAY_TESTENV_H
+#define XRELAY_TESTENV_H
+
+/*
+ * Enter fresh net + mount namespaces, bring lo up and mount a bpffs on a new temporary
+ * directory. Returns that directory (static storage); exits 77 with a reason if impossible.
+ */
+const char *testenv_enter(void);
+
+/* Run a shell command (inside the namespaces); returns its exit status, -1 on failure. */
+int testenv_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Unmount and remove the temporary bpffs directory. */
+void testenv_leave(void);
+
+#endif
