@@ -8,15 +8,16 @@
 #define XRELAY_TESTENV_H
 
 /*
- * Enter fresh net + mount namespaces, bring lo up and mount a bpffs on a new temporary
- * directory. Returns that directory (static storage); exits 77 with a reason if impossible.
+ * Enter fresh net + mount namespaces, bring lo up and mount a fresh bpffs over /sys/fs/bpf
+ * (private to this process and its children). Returns that directory; exits 77 with a reason
+ * if impossible.
  */
 const char *testenv_enter(void);
 
 /* Run a shell command (inside the namespaces); returns its exit status, -1 on failure. */
 int testenv_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Unmount and remove the temporary bpffs directory. */
+/* Unmount the private bpffs. */
 void testenv_leave(void);
 
 #endif
