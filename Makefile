@@ -25,7 +25,7 @@ ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
 XCFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Itests/util -I$(BUILD) -MMD -MP
-LDLIBS_BPF := -lxdp -lbpf -lelf -lz
+LDLIBS := -lmicrohttpd -ljansson -lavro -luring -lxdp -lbpf -lelf -lz -lpthread
 ifneq ($(SANITIZE),)
 XCFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -41,9 +41,17 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-LIB_SRCS := $(wildcard lib/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# lib/ and api/ are shared; each program's modules (all but main.c) form an archive that its
+# tests link, so a test links the real module.
+LIB_SRCS := $(wildcard lib/*.c api/*.c)
 LIB := $(BUILD)/libxrelay.a
+CP_SRCS := $(filter-out controlplane/main.c,$(wildcard controlplane/*.c))
+DP_SRCS := $(filter-out dataplane/main.c,$(wildcard dataplane/*.c))
+CP_LIB := $(if $(CP_SRCS),$(BUILD)/libxrelay-cp.a)
+DP_LIB := $(if $(DP_SRCS),$(BUILD)/libxrelay-dp.a)
+LIBS := $(CP_LIB) $(DP_LIB) $(LIB)
+PROGS := $(if $(wildcard controlplane/main.c),$(BUILD)/xrelay-api) \
+	 $(if $(wildcard dataplane/main.c),$(BUILD)/xrelay-dataplane)
 
 UTIL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/util/*.c))
 
@@ -58,7 +66,7 @@ TESTS := $(UNIT_TESTS) $(BPF_TESTS)
 FORMAT_SRCS := $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
 
 .PHONY: all deps test check bench format format-check clean
-all: $(BPF_SKEL) $(LIB) $(TESTS) $(BENCHES)
+all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES)
 
 deps:
 	$(Q)sh scripts/deps.sh
@@ -68,9 +76,21 @@ $(BUILD)/%.o: %.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJS)
+$(LIB): $(LIB_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/libxrelay-cp.a: $(CP_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/libxrelay-dp.a: $(DP_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/%.a:
 	$(call msg,AR,$@)
+	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/xrelay-api: $(BUILD)/controlplane/main.o $(LIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/xrelay-dataplane: $(BUILD)/dataplane/main.o $(LIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BPF_OBJ): bpf/xrelay.bpf.c include/xrelay/maps.h
 	$(call msg,BPF,$@)
@@ -82,22 +102,22 @@ $(BPF_SKEL): $(BPF_OBJ)
 	$(Q)$(BPFTOOL) gen skeleton $< name xrelay > $@
 
 # Anything that includes the skeleton waits for it.
-$(BUILD)/lib/%.o $(BUILD)/tests/bpf/%.o $(BUILD)/tests/bench/%.o: | $(BPF_SKEL)
+$(BUILD)/lib/%.o $(BUILD)/dataplane/%.o $(BUILD)/tests/bpf/%.o $(BUILD)/tests/bench/%.o: | $(BPF_SKEL)
 
-$(BUILD)/t/%: $(BUILD)/tests/unit/%.o $(UTIL_OBJS) $(LIB)
+$(BUILD)/t/%: $(BUILD)/tests/unit/%.o $(UTIL_OBJS) $(LIBS)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS_BPF)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
-$(BUILD)/t/%: $(BUILD)/tests/bpf/%.o $(UTIL_OBJS) $(LIB)
+$(BUILD)/t/%: $(BUILD)/tests/bpf/%.o $(UTIL_OBJS) $(LIBS)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS_BPF)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
-$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(UTIL_OBJS) $(LIB)
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(UTIL_OBJS) $(LIBS)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS_BPF)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all

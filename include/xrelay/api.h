@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The API's wire format: JSON <-> the map contract's structs, and validation, for every
+ * resource of openapi.yaml. Pure functions: no I/O, no maps, no logging, no globals; safe from
+ * any thread. The controlplane calls these and maps their errors to HTTP in one place.
+ *
+ * Channel JSON (response), all fields always present:
+ *   {"id": 3, "name": "feed-a", "port": 5000, "addr": "239.1.1.1" | null, "record": true,
+ *    "destinations": [{"addr": "239.2.2.2", "port": 6000, "every": 1, "ttl": 1,
+ *                      "interface": "eth0" | null}],
+ *    "created_at": "2026-11-24T04:05:06.123456789Z", "generation": 1}
+ * addr null = any destination address. IPv4 addresses are printed dotted (they are stored
+ * IPv4-mapped), IPv6 in RFC 5952 form.
+ */
+#ifndef XRELAY_API_H
+#define XRELAY_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "xrelay/mapctl.h"
+#include "xrelay/maps.h"
+
+#define API_MAX_BODY (64 * 1024) /* bytes; larger bodies are 413 */
+#define API_MAX_DEPTH 8		 /* nesting of [ and { in a request body; deeper is 400 */
+
+/* What went wrong with a request body: the HTTP status and a problem detail. */
+struct api_error {
+	int status; /* 400 or 422 */
+	char field
+		[96]; /* JSON pointer-ish path of the culprit: "destinations/2/port"; "" if none */
+	char detail[256]; /* one sentence for a person: what is wrong and what is accepted */
+};
+
+/*
+ * Parse a POST /channels body into @cfg (zeroed first; state, generation, created_ns left 0).
+ * Rules: a JSON object; `name` ([A-Za-z0-9_-]{1,63}) and `port` (integer 1-65535) required;
+ * `addr` IPv4/IPv6 literal or null/absent (= any), not unspecified (0.0.0.0, ::);
+ * `record` boolean (default true); `destinations` array of at most XRELAY_MAX_DESTS objects,
+ * each `addr` (required, not unspecified) and `port` (required, 1-65535), `every` (integer
+ * 1-1000000, default 1), `ttl` (integer 1-255, default 1), `interface` (string 1-15 chars of
+ * [A-Za-z0-9_.:-], or null = none).
+ * Errors: malformed JSON, nesting deeper than API_MAX_DEPTH, a body that is not an object,
+ * unknown fields and duplicate keys -> 400; a wrong type or value, a missing required field
+ * -> 422 naming the field. Returns 0 or -1 with *@err filled.
+ */
+int api_channel_parse(const char *body, size_t len, struct xrelay_channel_cfg *cfg,
+		      struct api_error *err);
+
+/*
+ * Apply a PATCH body (JSON merge patch, RFC 7396) to @cfg, which holds the stored channel.
+ * Only `record` and `destinations` may change (null resets: record -> true, destinations ->
+ * none); `name`, `port`, `addr` present with a different value -> 422 ("cannot change"), with
+ * the same value -> accepted; `id`, `created_at`, `generation` -> 422 (read-only); any other
+ * field -> 400. Same body errors as api_channel_parse. On error @cfg is unchanged.
+ * Returns 0 or -1 with *@err filled.
+ */
+int api_channel_patch(const char *body, size_t len, struct xrelay_channel_cfg *cfg,
+		      struct api_error *err);
+
+/* The channel as the API shows it (see the file header). New reference; NULL on ENOMEM. */
+json_t *api_channel_to_json(const struct xrelay_channel_cfg *cfg, __u32 id);
+
+/*
+ * A channel's counters: {"rx_packets", "rx_bytes", "recorded_packets", "recorded_bytes",
+ * "sent_packets", "sent_bytes", "write_errors", "send_errors", "dropped_packets",
+ * "drops": {cause: n, ...}} with every cause of api_drop_causes always present and
+ * dropped_packets their sum. New reference; NULL on ENOMEM.
+ */
+json_t *api_stats_to_json(const struct mapctl_chan_totals *t);
+
+/* The XDP program's global counters by name (packets, pass_not_ip, ...). New reference. */
+json_t *api_xdp_global_to_json(const struct xrelay_xdp_global *g);
+
+/* Drop causes as the API names them, and where each count comes from. */
+struct api_drop_cause {
+	const char *name; /* "redirect_miss", "fragments", "ring_full", ... */
+	const char *help; /* one line for # HELP and the docs */
+};
+extern const struct api_drop_cause api_drop_causes[];
+extern const size_t api_drop_causes_n;
+/* The count of cause @i in @t. */
+__u64 api_drop_count(const struct mapctl_chan_totals *t, size_t i);
+
+/*
+ * A problem document (RFC 9457): {"type": "https://xrelay.dev/problems/<slug>", "title",
+ * "status", "detail"} plus "field" when @field is non-empty. New reference.
+ */
+json_t *api_problem(int status, const char *title, const char *detail, const char *field);
+
+/* The reason phrase of an HTTP status ("Unprocessable Content" for 422, ...). */
+const char *api_status_title(int status);
+
+/* RFC 3339 UTC with nanoseconds from CLOCK_REALTIME nanoseconds, into @buf (>= 32 bytes). */
+void api_format_time(__u64 ns, char *buf, size_t len);
+
+/*
+ * Text of an address stored IPv4-mapped or IPv6 (16 bytes) into @buf (>= 46 bytes): dotted
+ * for IPv4-mapped, RFC 5952 for the rest.
+ */
+void api_format_addr(const __u8 addr[16], char *buf, size_t len);
+
+#endif /* XRELAY_API_H */
