@@ -62,11 +62,22 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/t/%,$(wildcard tests/unit/test_
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/t/%,$(wildcard tests/bpf/test_*.c))
 BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/bench_*.c))
 TESTS := $(UNIT_TESTS) $(BPF_TESTS)
+# Tests that are scripts; they find the build through $BUILD.
+SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
+	tests/api/test_api.py tests/fuzz/test_fuzz.sh
+
+# The libFuzzer harness of the API's request handler: its own clang build with sanitizers.
+FUZZ := $(BUILD)/fuzz/fuzz_router
+FUZZ_SRCS := tests/fuzz/fuzz_router.c controlplane/router.c controlplane/store.c \
+	$(wildcard api/*.c) $(wildcard lib/*.c) tests/util/testenv.c
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-fsanitize=fuzzer,address,undefined -Iinclude -Icontrolplane -Itests/util -I$(BUILD)
+FUZZ_SECONDS ?= 600
 
 FORMAT_SRCS := $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps test check bench format format-check clean
-all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES)
+.PHONY: all deps test check bench fuzz format format-check clean
+all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ)
 
 deps:
 	$(Q)sh scripts/deps.sh
@@ -119,16 +130,26 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(UTIL_OBJS) $(LIBS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
+$(FUZZ): $(FUZZ_SRCS) $(BPF_SKEL) $(wildcard include/xrelay/*.h controlplane/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@ $(LDLIBS)
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
-	$(Q)sh tests/run.sh $(TESTS)
+	$(Q)BUILD=$(BUILD) sh tests/run.sh $(TESTS) $(SCRIPT_TESTS)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ)
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/test_fuzz.sh
 
 check: test
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+	$(Q)for b in tests/bench/bench_*.sh; do echo "== $$b"; BUILD=$(BUILD) sh $$b || exit 1; done
 
 format:
 	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRCS)

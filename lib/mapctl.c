@@ -546,16 +546,20 @@ int mapctl_channel_next(struct mapctl *m, int after, __u32 state, struct xrelay_
 	return -ENOENT;
 }
 
-int mapctl_channel_snapshot(struct mapctl *m, struct xrelay_channel_cfg *all)
+/*
+ * Read up to @max entries of map @fd into @keys and @values with batched lookups (one syscall
+ * when they fit). Returns the number read or -errno.
+ */
+static int batch_read(int fd, void *keys, size_t key_size, void *values, size_t value_size,
+		      __u32 max)
 {
-	__u32 keys[XRELAY_MAX_CHANNELS], done = 0, count, next = 0;
-	int fd = m->fds[XRELAY_MAP_CHANNEL_CFG];
+	__u32 done = 0, count, next = 0;
 	void *in = NULL;
 
-	/* One syscall for the whole array, where a per-slot walk would take 1024. */
-	while (done < XRELAY_MAX_CHANNELS) {
-		count = XRELAY_MAX_CHANNELS - done;
-		if (bpf_map_lookup_batch(fd, in, &next, keys + done, all + done, &count, NULL)) {
+	while (done < max) {
+		count = max - done;
+		if (bpf_map_lookup_batch(fd, in, &next, (char *)keys + done * key_size,
+					 (char *)values + done * value_size, &count, NULL)) {
 			if (errno != ENOENT)
 				return -errno;
 			done += count;
@@ -564,7 +568,36 @@ int mapctl_channel_snapshot(struct mapctl *m, struct xrelay_channel_cfg *all)
 		done += count;
 		in = &next;
 	}
-	return done == XRELAY_MAX_CHANNELS ? 0 : -EIO;
+	return (int)done;
+}
+
+int mapctl_channel_snapshot(struct mapctl *m, struct xrelay_channel_cfg *all)
+{
+	static __thread __u32 keys[XRELAY_MAX_CHANNELS];
+	int n = batch_read(m->fds[XRELAY_MAP_CHANNEL_CFG], keys, sizeof(*keys), all, sizeof(*all),
+			   XRELAY_MAX_CHANNELS);
+
+	/* An array always has all its entries. */
+	return n < 0 ? n : n == XRELAY_MAX_CHANNELS ? 0 : -EIO;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int mapctl_channel_ids(struct mapctl *m, __u32 *ids)
+{
+	static __thread struct xrelay_chan_key keys[XRELAY_MAX_CHANNELS];
+	/* The channels hash is small (24 bytes an entry): one batched read finds them all. */
+	int n = batch_read(m->fds[XRELAY_MAP_CHANNELS], keys, sizeof(*keys), ids, sizeof(*ids),
+			   XRELAY_MAX_CHANNELS);
+
+	if (n > 0)
+		qsort(ids, (size_t)n, sizeof(*ids), cmp_u32);
+	return n;
 }
 
 /* Under the lock: find @name in a snapshot (any state but FREE when @any_state). */

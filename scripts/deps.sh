@@ -15,6 +15,10 @@ for p in $PKGS; do
 	*) missing="$missing $p" ;;
 	esac
 done
+# Node.js lints openapi.yaml and validates API responses; any packaged node >= 18 will do, so
+# look for the commands (some images ship their own nodejs that bundles npm).
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

@@ -28,7 +28,7 @@
 
 /* What went wrong with a request body: the HTTP status and a problem detail. */
 struct api_error {
-	int status; /* 400 or 422 */
+	int status; /* 400 or 422; 500 only when out of memory */
 	char field
 		[96]; /* JSON pointer-ish path of the culprit: "destinations/2/port"; "" if none */
 	char detail[256]; /* one sentence for a person: what is wrong and what is accepted */

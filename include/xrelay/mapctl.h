@@ -119,6 +119,12 @@ int mapctl_channel_get(struct mapctl *m, __u32 id, struct xrelay_channel_cfg *cf
 int mapctl_channel_snapshot(struct mapctl *m, struct xrelay_channel_cfg *all);
 
 /*
+ * The ids of the published channels (keys in the channels map), ascending, into @ids (room for
+ * XRELAY_MAX_CHANNELS). Cheap: one batched read of the small hash. Returns the count or -errno.
+ */
+int mapctl_channel_ids(struct mapctl *m, __u32 *ids);
+
+/*
  * Iterate: the first slot with id > @after (use -1 to start) whose state is @state. Returns
  * its id with *@cfg filled, or -ENOENT at the end.
  */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control API's HTTP server: libmicrohttpd with an epoll thread pool, bounded (body size,
+ * header memory, connections, idle time), on TCP or a unix socket. Every request goes to
+ * router_handle; this file owns only HTTP: reading bodies, authentication, headers.
+ */
+#ifndef XRELAY_CP_HTTP_H
+#define XRELAY_CP_HTTP_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+struct http_opts {
+	const char *listen; /* "HOST:PORT", "[V6]:PORT" or "unix:PATH" */
+	struct store *store;
+	const char *token; /* NULL = no authentication */
+	unsigned int threads;
+	unsigned int max_connections;
+	unsigned int idle_timeout_s;
+};
+
+struct http;
+
+/* Listen and serve in background threads. Returns 0 or -errno with a sentence in @err. */
+int http_start(const struct http_opts *opts, struct http **ret, char *err, size_t errlen);
+
+/* Stop serving, close the socket (and remove a unix socket file). Accepts NULL. */
+void http_stop(struct http *h);
+
+#endif

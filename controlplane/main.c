@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xrelay-api: the control API server. Parses flags, opens (or creates) the pinned maps, serves
+ * HTTP until SIGINT/SIGTERM. Runs whether or not the dataplane runs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "http.h"
+#include "store.h"
+#include "xrelay/log.h"
+#include "xrelay/mapctl.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: xrelay-api [OPTIONS]\n"
+		"The xrelay control API: add, change and remove channels and read counters live,\n"
+		"by editing the BPF maps pinned in --pin-dir (see openapi.yaml).\n"
+		"\n"
+		"  --listen HOST:PORT     listen on TCP (default 127.0.0.1:8080; [::1]:8080 for IPv6)\n"
+		"  --listen unix:PATH     listen on a unix socket instead\n"
+		"  --pin-dir DIR          pinned maps (default %s); created if missing\n"
+		"  --token-file FILE      require 'Authorization: Bearer <token>' (token: the first\n"
+		"                         line of FILE, 16-4096 printable characters)\n"
+		"  --threads N            worker threads (default 4)\n"
+		"  --max-connections N    concurrent connections (default 256)\n"
+		"  --idle-timeout S       close connections idle for S seconds (default 30)\n"
+		"  -v, --verbose          log every request\n"
+		"  -h, --help             this text\n",
+		MAPCTL_DEFAULT_PIN_DIR);
+}
+
+static int parse_uint(const char *flag, const char *s, unsigned int min, unsigned int max,
+		      unsigned int *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max) {
+		pr_warn("%s takes a whole number from %u to %u, got '%s'", flag, min, max, s);
+		return -EINVAL;
+	}
+	*ret = (unsigned int)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "max-connections", required_argument, NULL, 'C' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct http_opts opts = {
+		.listen = "127.0.0.1:8080",
+		.threads = 4,
+		.max_connections = 256,
+		.idle_timeout_s = 30,
+	};
+	const char *pin_dir = MAPCTL_DEFAULT_PIN_DIR, *token_file = NULL;
+	struct store *store = NULL;
+	struct http *http = NULL;
+	char *token = NULL, err[512] = "";
+	sigset_t set;
+	int c, sig, r;
+
+	log_set_prog("xrelay-api");
+	log_route_libbpf();
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			opts.listen = optarg;
+			break;
+		case 'p':
+			pin_dir = optarg;
+			break;
+		case 't':
+			token_file = optarg;
+			break;
+		case 'T':
+			if (parse_uint("--threads", optarg, 1, 64, &opts.threads))
+				return 2;
+			break;
+		case 'C':
+			if (parse_uint("--max-connections", optarg, 1, 65536,
+				       &opts.max_connections))
+				return 2;
+			break;
+		case 'I':
+			if (parse_uint("--idle-timeout", optarg, 1, 3600, &opts.idle_timeout_s))
+				return 2;
+			break;
+		case 'v':
+			log_level = LOG_LEVEL_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		pr_warn("unexpected argument '%s'", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (token_file) {
+		r = auth_load(token_file, &token, err, sizeof(err));
+		if (r) {
+			pr_warn("%s", err);
+			return 1;
+		}
+		if (err[0])
+			pr_warn("%s", err);
+	}
+
+	/* Signals are taken synchronously below; the server threads must not see them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = store_new(pin_dir, &store);
+	if (r) {
+		pr_warn("out of memory");
+		return 1;
+	}
+	opts.store = store;
+	opts.token = token;
+	r = http_start(&opts, &http, err, sizeof(err));
+	if (r) {
+		pr_warn("%s", err);
+		store_free(store);
+		free(token);
+		return 1;
+	}
+	pr_info("listening on %s, maps in %s%s", opts.listen, pin_dir,
+		token ? ", bearer token required" : "");
+
+	while (sigwait(&set, &sig) == 0 && sig != SIGINT && sig != SIGTERM)
+		;
+	pr_info("stopping (%s)", strsignal(sig));
+	http_stop(http);
+	store_free(store);
+	free(token);
+	return 0;
+}

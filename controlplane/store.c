@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/* The controlplane's handle on the pinned maps, reopened when they change; see store.h. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "store.h"
+#include "xrelay/log.h"
+
+struct store {
+	char pin_dir[PATH_MAX];
+	pthread_rwlock_t lock; /* read: a request uses m; write: (re)open */
+	struct mapctl *m;      /* NULL while unusable */
+	__u32 meta_id;	       /* kernel id of the meta map m holds */
+	int last_err;
+	char last_msg[512];
+	__u64 checked_ns; /* last check or open attempt, CLOCK_MONOTONIC */
+	/* The published channels as of config generation cache_gen (valid when cache_ok). */
+	pthread_mutex_t cache_lock;
+	bool cache_ok;
+	__u64 cache_gen;
+	int cache_n;
+	__u32 cache_ids[XRELAY_MAX_CHANNELS];
+	struct xrelay_channel_cfg cache_cfgs[XRELAY_MAX_CHANNELS];
+};
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* The id of the meta map pinned now, 0 if none. */
+static __u32 pinned_meta_id(const char *pin_dir)
+{
+	char path[PATH_MAX + 16];
+	__u32 id;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/xrelay_meta", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	id = map_id(fd);
+	close(fd);
+	return id;
+}
+
+/* Under the write lock. */
+static void reopen(struct store *s)
+{
+	struct mapctl *m = NULL;
+	int r;
+
+	mapctl_close(s->m);
+	s->m = NULL;
+	r = mapctl_open(s->pin_dir, MAPCTL_F_CREATE, &m, s->last_msg, sizeof(s->last_msg));
+	s->checked_ns = mono_ns();
+	if (r) {
+		if (r != s->last_err)
+			pr_warn("maps in %s unusable: %s", s->pin_dir, s->last_msg);
+		s->last_err = r;
+		return;
+	}
+	if (s->last_err)
+		pr_info("maps in %s usable again", s->pin_dir);
+	s->m = m;
+	s->meta_id = map_id(mapctl_fd(m, XRELAY_MAP_META));
+	pthread_mutex_lock(&s->cache_lock);
+	s->cache_ok = false;
+	pthread_mutex_unlock(&s->cache_lock);
+	s->last_err = 0;
+	s->last_msg[0] = '\0';
+}
+
+int store_new(const char *pin_dir, struct store **ret)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->pin_dir, sizeof(s->pin_dir), "%s", pin_dir);
+	pthread_rwlock_init(&s->lock, NULL);
+	pthread_mutex_init(&s->cache_lock, NULL);
+	reopen(s);
+	*ret = s;
+	return 0;
+}
+
+void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	mapctl_close(s->m);
+	pthread_rwlock_destroy(&s->lock);
+	pthread_mutex_destroy(&s->cache_lock);
+	free(s);
+}
+
+const char *store_pin_dir(const struct store *s)
+{
+	return s->pin_dir;
+}
+
+int store_acquire(struct store *s, struct mapctl **ret_m, char *err, size_t errlen)
+{
+	__u64 now = mono_ns();
+
+	pthread_rwlock_rdlock(&s->lock);
+	/* At most once a second: are the pins still the maps we hold? */
+	if (now - __atomic_load_n(&s->checked_ns, __ATOMIC_RELAXED) >= 1000000000ull) {
+		bool stale = !s->m || pinned_meta_id(s->pin_dir) != s->meta_id;
+
+		__atomic_store_n(&s->checked_ns, now, __ATOMIC_RELAXED);
+		if (stale) {
+			pthread_rwlock_unlock(&s->lock);
+			pthread_rwlock_wrlock(&s->lock);
+			if (!s->m || pinned_meta_id(s->pin_dir) != s->meta_id)
+				reopen(s);
+			pthread_rwlock_unlock(&s->lock);
+			pthread_rwlock_rdlock(&s->lock);
+		}
+	}
+	if (s->m) {
+		*ret_m = s->m;
+		return 0;
+	}
+	snprintf(err, errlen, "%s", s->last_msg);
+	pthread_rwlock_unlock(&s->lock);
+	return -ENODEV;
+}
+
+void store_release(struct store *s)
+{
+	pthread_rwlock_unlock(&s->lock);
+}
+
+/* Under cache_lock: read the published channels as of generation @gen. */
+static int cache_fill(struct store *s, struct mapctl *m, __u64 gen)
+{
+	__u32 ids[XRELAY_MAX_CHANNELS];
+	int n, i, k = 0, r;
+
+	n = mapctl_channel_ids(m, ids);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		r = mapctl_channel_get(m, ids[i], &s->cache_cfgs[k]);
+		if (r)
+			return r;
+		/* Removed since the keys were read: the next generation will say so. */
+		if (s->cache_cfgs[k].state != XRELAY_CH_ACTIVE ||
+		    !mapctl_name_valid(s->cache_cfgs[k].name))
+			continue;
+		s->cache_ids[k++] = ids[i];
+	}
+	s->cache_n = k;
+	s->cache_gen = gen;
+	s->cache_ok = true;
+	return 0;
+}
+
+/* Take the cache lock with the cache valid for the maps' current generation. */
+static int cache_get(struct store *s, struct mapctl *m)
+{
+	/*
+	 * Read the generation before the maps: an edit racing the fill moves it past what is
+	 * stored with the cache, so the next call refills.
+	 */
+	__u64 gen = mapctl_gen(m);
+	int r = 0;
+
+	pthread_mutex_lock(&s->cache_lock);
+	if (!s->cache_ok || s->cache_gen != gen)
+		r = cache_fill(s, m, gen);
+	if (r) {
+		s->cache_ok = false;
+		pthread_mutex_unlock(&s->cache_lock);
+	}
+	return r;
+}
+
+int store_channels(struct store *s, struct mapctl *m, __u32 *ids, struct xrelay_channel_cfg *cfgs)
+{
+	int r = cache_get(s, m), n;
+
+	if (r)
+		return r;
+	n = s->cache_n;
+	memcpy(ids, s->cache_ids, sizeof(*ids) * (size_t)n);
+	memcpy(cfgs, s->cache_cfgs, sizeof(*cfgs) * (size_t)n);
+	pthread_mutex_unlock(&s->cache_lock);
+	return n;
+}
+
+int store_find(struct store *s, struct mapctl *m, const char *name, struct xrelay_channel_cfg *cfg)
+{
+	int r = cache_get(s, m), i;
+
+	if (r)
+		return r;
+	for (i = 0; i < s->cache_n; i++) {
+		if (!strncmp(s->cache_cfgs[i].name, name, XRELAY_NAME_LEN)) {
+			*cfg = s->cache_cfgs[i];
+			r = (int)s->cache_ids[i];
+			break;
+		}
+	}
+	if (i == s->cache_n)
+		r = -ENOENT;
+	pthread_mutex_unlock(&s->cache_lock);
+	return r;
+}
