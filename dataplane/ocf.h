@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Avro object container files (OCF) as the dataplane writes them: Avro binary varints, the
+ * container header, envelope record headers built in place before a payload, blocks assembled
+ * as iovec arrays (zero copy), the deflate codec, and the file life cycle (.avro.part created
+ * exclusively, renamed to .avro when closed, cut back to its last whole block after a crash).
+ * It does not own the I/O loop: blocks are handed to the caller as iovecs to submit (io_uring);
+ * a synchronous writer is here for tests and fallbacks. It does not log.
+ *
+ * Invariants of a file written through this module:
+ *  1. A file name is never reused and nothing is overwritten: .avro.part is created with
+ *     O_EXCL, and renamed with RENAME_NOREPLACE semantics (the next free <n> if taken).
+ *  2. A block holds at least one record and is written whole (one writev) or cut away at
+ *     recovery; blocks end with the header's sync marker, which is how recovery finds them.
+ *  3. Only names of the form <channel>-q<queue>-<YYYYmmddTHHMMSSZ>-<n>.avro[.part] inside the
+ *     directory given are created, renamed, truncated or removed.
+ *
+ * Thread safety: objects (struct ocf_block, struct ocf_file) belong to one thread at a time;
+ * functions on different objects may run concurrently. The pure encoders never block.
+ */
+#ifndef XRELAY_OCF_H
+#define XRELAY_OCF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "xrelay/avro.h"
+
+#define OCF_MAGIC "Obj\x01"
+#define OCF_MAGIC_LEN 4
+#define OCF_SYNC_SIZE 16
+#define OCF_LONG_MAX_BYTES 10 /* a zigzag varint long */
+#define OCF_INT_MAX_BYTES 5   /* a zigzag varint int */
+/* A block's prefix: object count and byte size, two longs. */
+#define OCF_BLOCK_PREFIX_MAX (2 * OCF_LONG_MAX_BYTES)
+/* Largest header ocf_header builds and ocf_recover parses. */
+#define OCF_HEADER_MAX (1u << 20)
+/* Longest file name this module makes, with its terminating NUL. */
+#define OCF_NAME_MAX 128
+#define OCF_CHANNEL_MAX 63
+/* iovecs of one block (Linux's IOV_MAX): prefix, record parts, sync marker. */
+#define OCF_BLOCK_IOV_MAX 1024
+#define OCF_BLOCK_RECORDS_MAX (OCF_BLOCK_IOV_MAX - 2)
+
+enum ocf_codec {
+	OCF_CODEC_NULL = 0,
+	OCF_CODEC_DEFLATE = 1, /* raw DEFLATE (RFC 1951), as the Avro spec says */
+};
+
+/* Flags of ocf_file_close and ocf_recover. */
+enum {
+	OCF_F_FSYNC = 1u << 0,	    /* fsync the file before the rename and the directory after */
+	OCF_F_DROP_EMPTY = 1u << 1, /* a file without records is removed, not renamed */
+};
+
+/* Positive results of ocf_file_close and ocf_recover (0 is "renamed to .avro"). */
+enum {
+	OCF_REMOVED = 1, /* the file was removed: nothing in it worth keeping */
+};
+
+/* ---- Avro binary varints --------------------------------------------------------------- */
+
+/*
+ * Write @v as an Avro long (zigzag, then base-128 varint, least significant group first) into
+ * @buf of @len bytes. Returns the bytes written (1..OCF_LONG_MAX_BYTES) or -ENOSPC, in which
+ * case nothing was written.
+ */
+int ocf_put_long(uint8_t *buf, size_t len, int64_t v);
+
+/* The same for an Avro int: 1..OCF_INT_MAX_BYTES bytes, or -ENOSPC. */
+int ocf_put_int(uint8_t *buf, size_t len, int32_t v);
+
+/* Bytes ocf_put_long would write for @v. */
+unsigned int ocf_long_size(int64_t v);
+
+/*
+ * Read an Avro long from @buf of @len bytes into *@ret_v. Returns the bytes consumed,
+ * -ENODATA if @buf ends inside the varint, -EBADMSG if it is longer than a long can be or
+ * overflows 64 bits. *@ret_v is untouched on failure.
+ */
+int ocf_get_long(const uint8_t *buf, size_t len, int64_t *ret_v);
+
+/* The same for an Avro int (at most 5 bytes, 32 bits). */
+int ocf_get_int(const uint8_t *buf, size_t len, int32_t *ret_v);
+
+/* ---- Names ------------------------------------------------------------------------------ */
+
+/* "null" or "deflate"; NULL for another value. */
+const char *ocf_codec_name(enum ocf_codec codec);
+
+/* Whether @name is a channel name: [A-Za-z0-9_-]{1,63}. */
+bool ocf_channel_valid(const char *name);
+
+/* Fill @sync with random bytes (getrandom). Returns 0 or -errno. May block only early at boot. */
+int ocf_sync_random(uint8_t sync[OCF_SYNC_SIZE]);
+
+/* ---- The container header -------------------------------------------------------------- */
+
+/* One extra metadata entry. Keys starting "avro." and the xrelay keys are refused. */
+struct ocf_meta {
+	const char *key;
+	const void *val;
+	size_t len;
+};
+
+struct ocf_header_opts {
+	const char *schema;	      /* the file's schema as JSON; NULL: XRELAY_PACKET_SCHEMA */
+	enum ocf_codec codec;	      /* avro.codec */
+	const char *channel;	      /* xrelay.channel, a valid channel name */
+	unsigned int queue;	      /* xrelay.queue */
+	const char *host;	      /* xrelay.host; NULL: gethostname() */
+	const char *writer;	      /* xrelay.writer; NULL: XRELAY_WRITER_VERSION */
+	const struct ocf_meta *extra; /* more entries, @nextra of them (may be NULL) */
+	size_t nextra;
+	uint8_t sync[OCF_SYNC_SIZE]; /* the file's sync marker (see ocf_sync_random) */
+};
+
+/*
+ * Build the container header: magic "Obj\x01", the metadata map (avro.schema, avro.codec,
+ * xrelay.channel, xrelay.queue, xrelay.host, xrelay.writer, then the extra entries in their
+ * order) and the sync marker. Returns its length, or -ENOSPC if @len is too small (see
+ * ocf_header_size; nothing useful is left in @buf), -EINVAL (bad channel, codec, extra key, or
+ * a duplicate key), -EMSGSIZE (longer than OCF_HEADER_MAX), or -errno of gethostname.
+ */
+int ocf_header(const struct ocf_header_opts *o, uint8_t *buf, size_t len);
+
+/* The length ocf_header would return for @o, or the same negative errors. */
+int ocf_header_size(const struct ocf_header_opts *o);
+
+/* ---- Envelope records (schema xrelay.Packet) ------------------------------------------- */
+
+/* One packet's fields; addresses and ports as on the wire (network byte order addresses). */
+struct ocf_envelope {
+	int64_t seq;
+	int64_t ts_ns;
+	const void *src_addr; /* src_len bytes: 4 (IPv4) or 16 (IPv6) */
+	const void *dst_addr; /* dst_len bytes: 4 or 16 */
+	uint8_t src_len;
+	uint8_t dst_len;
+	uint16_t src_port; /* host byte order */
+	uint16_t dst_port;
+	uint32_t payload_len; /* at most XRELAY_PACKET_PAYLOAD_MAX */
+};
+
+/*
+ * Encode one record's header: every field up to and including the payload's length prefix,
+ * so that the whole record is [header][payload bytes]. Returns the header's length (at most
+ * XRELAY_PACKET_HDR_MAX), -EINVAL (address length not 4 or 16, payload too long) or -ENOSPC
+ * (@len too small; nothing written). Pure, never blocks.
+ */
+int ocf_envelope_hdr(const struct ocf_envelope *e, uint8_t *buf, size_t len);
+
+/*
+ * The same header written so that it ENDS at @end (the payload's first byte), using at most
+ * @room bytes before it: the record is then contiguous from *@ret_start to end + payload_len.
+ * Made for the dead L2-L4 header bytes (and frame headroom) before a payload in its receive
+ * buffer: @room >= XRELAY_PACKET_HDR_MAX always suffices. The addresses may point into the
+ * bytes being overwritten (the IP header): the header is built aside first. Anything else in
+ * those bytes (XDP metadata) must have been read before. Returns the header's length, -EINVAL
+ * as above or -ENOSPC (@room too small for this header; nothing written).
+ */
+int ocf_envelope_hdr_before(const struct ocf_envelope *e, uint8_t *end, size_t room,
+			    uint8_t **ret_start);
+
+/* ---- Blocks ----------------------------------------------------------------------------- */
+
+/*
+ * A block in the making: [object count][byte size][records][sync marker]. Three layouts:
+ *  - codec null, zero copy (the default): records are added as iovecs pointing at the
+ *    caller's memory, and the block is the iovec array [prefix, record parts..., sync]. The
+ *    caller's records must stay valid and unchanged until the block's write has completed.
+ *  - codec null with OCF_BLOCK_F_COPY: records are copied into a buffer owned by the block;
+ *    the finished block is one iovec, and the caller's records may be reused at once.
+ *  - codec deflate: records are compressed as they are added (raw DEFLATE, zlib windowBits
+ *    -15) into a buffer owned by the block; the finished block is one iovec
+ *    [count][compressed size][compressed data][sync], and records may be reused at once.
+ * Life cycle: new -> add... -> finish -> (write completes) -> reset -> add... ; free.
+ */
+struct ocf_block;
+
+enum {
+	OCF_BLOCK_F_COPY = 1u << 0, /* codec null: copy records into a block buffer */
+};
+
+struct ocf_block_opts {
+	enum ocf_codec codec;
+	unsigned int flags;	  /* OCF_BLOCK_F_* */
+	unsigned int max_records; /* 1..OCF_BLOCK_RECORDS_MAX; 0: 256 */
+	size_t max_bytes;	  /* records' bytes (before compression) per block; 0: 256 KiB */
+	size_t max_record;	  /* the longest one record; 0: XRELAY_PACKET_HDR_MAX +
+				     XRELAY_PACKET_PAYLOAD_MAX */
+	int deflate_level;	  /* 1..9; 0: 1 (fastest) */
+};
+
+/*
+ * Allocate a block (its iovec array, the copy buffer or the deflate state and output buffer:
+ * about 256 KiB of zlib state plus max(max_bytes, max_record) for deflate). Returns 0 and the
+ * block in *@ret, -EINVAL (bad options) or -ENOMEM.
+ */
+int ocf_block_new(const struct ocf_block_opts *o, struct ocf_block **ret);
+
+/* Free a block. Accepts NULL. Its write must not be in flight. */
+void ocf_block_free(struct ocf_block *b);
+
+/*
+ * Add one record made of @nparts pieces (an envelope header and its payload, say); ocf_block_add
+ * is the same for one contiguous record. A block that already holds records refuses one that
+ * would take it past max_records, max_bytes or its iovec array: -ENOSPC, the block unchanged
+ * (finish it, then add the record to the next). An empty block accepts any record of up to
+ * max_record bytes even beyond max_bytes, so a block is never empty and every record fits
+ * somewhere. Returns 0, -ENOSPC, -EMSGSIZE (record longer than max_record), -EBUSY (the
+ * block is finished and not reset), -EINVAL (no parts, or too many for any block) or -EIO (zlib
+ * failed; the block is broken until reset). Never blocks; ownership of the record memory is as
+ * described for the layouts above.
+ */
+int ocf_block_addv(struct ocf_block *b, const struct iovec *parts, unsigned int nparts);
+int ocf_block_add(struct ocf_block *b, const void *rec, size_t len);
+
+/* Records in the block. */
+unsigned int ocf_block_count(const struct ocf_block *b);
+
+/* Bytes of the records in the block, before compression. */
+size_t ocf_block_bytes(const struct ocf_block *b);
+
+/* Whether the block takes no further record (max_records or max_bytes reached). */
+bool ocf_block_full(const struct ocf_block *b);
+
+/*
+ * Close the block with the file's sync marker (copied) and hand out what to write: *@ret_iov
+ * points at an iovec array owned by the block, valid until reset or free; the caller may
+ * advance it (ocf_iov_advance) to resubmit after a short write. Returns the number of iovecs
+ * (at most OCF_BLOCK_IOV_MAX), -ENODATA (no records: blocks are never empty), -EALREADY
+ * (already finished), or -EIO (zlib failed). Never blocks.
+ */
+int ocf_block_finish(struct ocf_block *b, const uint8_t sync[OCF_SYNC_SIZE],
+		     struct iovec **ret_iov);
+
+/* Bytes the finished block occupies in the file (sum of its iovecs); 0 if not finished. */
+size_t ocf_block_size(const struct ocf_block *b);
+
+/* Empty the block for reuse. Its write must have completed (or been abandoned). */
+void ocf_block_reset(struct ocf_block *b);
+
+/*
+ * Encode a block prefix, [@count][@size] as two longs, into @buf. Returns its length (at most
+ * OCF_BLOCK_PREFIX_MAX) or -ENOSPC / -EINVAL (@count < 1 or @size < 0).
+ */
+int ocf_block_prefix(uint8_t *buf, size_t len, int64_t count, int64_t size);
+
+/*
+ * Step an iovec array past @done bytes already written: whole iovecs are skipped (*@iov and
+ * *@iovcnt move on), the first partly written one is shortened in place.
+ */
+void ocf_iov_advance(struct iovec **iov, int *iovcnt, size_t done);
+
+/* ---- Files ------------------------------------------------------------------------------ */
+
+struct ocf_file;
+
+struct ocf_file_opts {
+	const char *channel; /* [A-Za-z0-9_-]{1,63}: the name's first part */
+	unsigned int queue;  /* rx queue of the shard */
+	int64_t start_ns;    /* start time, ns since the epoch (UTC), >= 0 */
+	enum ocf_codec codec;
+	const char *schema;	      /* NULL: XRELAY_PACKET_SCHEMA */
+	const char *host;	      /* NULL: gethostname() */
+	const struct ocf_meta *extra; /* further metadata, as for ocf_header */
+	size_t nextra;
+	const uint8_t *sync; /* NULL: random (ocf_sync_random) */
+	unsigned int mode;   /* file mode before umask; 0: 0644 */
+};
+
+/*
+ * Create "<channel>-q<queue>-<YYYYmmddTHHMMSSZ of start_ns>-<n>.avro.part" in the directory
+ * @dir_fd (which must stay open until ocf_file_close), with the smallest n >= 1 for which
+ * neither that name nor its ".avro" exists (O_CREAT|O_EXCL: nothing is ever overwritten, and
+ * two files started in the same second get two names), and write the header. Returns 0 and
+ * the file in *@ret, -EINVAL (bad options), -EEXIST (10000 names taken), -EMSGSIZE (header
+ * too long) or another -errno (the .part is removed again). Blocks on the file system.
+ */
+int ocf_file_open(int dir_fd, const struct ocf_file_opts *o, struct ocf_file **ret);
+
+/*
+ * Close the file (no write may be in flight): with OCF_F_FSYNC fsync it, rename the .avro.part
+ * to .avro without overwriting (if that .avro exists, the next free <n> is taken), with
+ * OCF_F_FSYNC fsync the directory. With OCF_F_DROP_EMPTY a file holding no record is removed
+ * instead and OCF_REMOVED returned. The final name (or "") goes to @ret_name if not NULL.
+ * Returns 0, OCF_REMOVED or -errno; @f is freed in every case (on failure the .part stays for
+ * ocf_recover). Accepts NULL (returns 0). Blocks on the file system.
+ */
+int ocf_file_close(struct ocf_file *f, unsigned int flags, char *ret_name, size_t len);
+
+/* The file's descriptor (write-only, owned by @f), for the caller's own writes. */
+int ocf_file_fd(const struct ocf_file *f);
+
+/* The file's current name (the .avro.part), owned by @f. */
+const char *ocf_file_name(const struct ocf_file *f);
+
+/* The file's sync marker (OCF_SYNC_SIZE bytes), owned by @f: finish its blocks with it. */
+const uint8_t *ocf_file_sync(const struct ocf_file *f);
+
+/* Bytes written or reserved so far, header included: where the next block goes. */
+uint64_t ocf_file_size(const struct ocf_file *f);
+
+/* Records written or reserved so far. */
+uint64_t ocf_file_records(const struct ocf_file *f);
+
+/*
+ * For an asynchronous writer: take the next @size bytes of the file for a block of @records
+ * records and return their offset; the caller writes the block there (io_uring writev at that
+ * offset). Size and records count at once, so rotation decisions see queued blocks. Never
+ * blocks, never fails.
+ */
+uint64_t ocf_file_reserve(struct ocf_file *f, size_t size, unsigned int records);
+
+/*
+ * Cut the file back to @offset (a block boundary from ocf_file_reserve, or the header's end)
+ * holding @records records: for an asynchronous write that failed, once no later write is in
+ * flight. Returns 0, -EINVAL (@offset inside the header or beyond the size) or -errno.
+ */
+int ocf_file_rewind(struct ocf_file *f, uint64_t offset, uint64_t records);
+
+/*
+ * Synchronous writer: finish @b with the file's sync marker (unless already finished with it),
+ * write it at the end of the file (pwritev, short writes continued) and reset @b. Returns 0;
+ * -ENODATA (empty block), -EINVAL (finished with another sync marker), or -errno of the write:
+ * then the file is cut back to where the block began and @b stays finished (reset it to drop
+ * the records, or write it elsewhere). Not to be mixed with ocf_file_reserve writes in flight.
+ * Blocks on the file system.
+ */
+int ocf_file_write_block(struct ocf_file *f, struct ocf_block *b);
+
+/* ---- Recovery --------------------------------------------------------------------------- */
+
+struct ocf_recover_info {
+	uint64_t blocks;	 /* whole blocks kept */
+	uint64_t records;	 /* records in them */
+	uint64_t size;		 /* the file's size now */
+	uint64_t cut;		 /* bytes cut from its end */
+	char name[OCF_NAME_MAX]; /* the .avro name it has now; "" if removed */
+};
+
+/*
+ * Recover "<channel>-q<queue>-<stamp>-<n>.avro.part" (@name, in @dir_fd) left by a writer that
+ * died: parse the header, walk the blocks (count >= 1, size, sync marker equal to the
+ * header's), cut the file at the end of the last whole block, and rename it to .avro without
+ * overwriting (the next free <n> if taken). A file ending inside its header (or all zeros)
+ * holds no block and is removed: OCF_REMOVED; so is one with no block under OCF_F_DROP_EMPTY.
+ * With OCF_F_FSYNC the file and directory are synced. Only @name and its new name in @dir_fd
+ * are touched (no symlinks followed). Details go to *@ret if not NULL.
+ * Returns 0 (renamed), OCF_REMOVED, -EINVAL (@name not of that form, or not a regular file),
+ * -EBADMSG (a header that is not an Avro header: the file is left as it is), or another -errno.
+ * The file must not be open for writing by anyone. Blocks on the file system.
+ */
+int ocf_recover(int dir_fd, const char *name, unsigned int flags, struct ocf_recover_info *ret);
+
+/* ---- Schema ------------------------------------------------------------------------------ */
+
+/*
+ * Parse @json with avro-c; NULL means XRELAY_PACKET_SCHEMA. A record named xrelay.Packet (so
+ * always for NULL) must also have exactly the envelope's fields, names, types and order.
+ * Returns 0, -EINVAL (not a valid Avro schema) or -EPROTO (not the envelope layout), with a
+ * sentence in @err (if not NULL). For start-up, not the hot path (allocates).
+ */
+int ocf_schema_check(const char *json, char *err, size_t errlen);
+
+#endif /* XRELAY_OCF_H */
