@@ -82,7 +82,8 @@ all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ)
 deps:
 	$(Q)sh scripts/deps.sh
 
-$(BUILD)/%.o: %.c
+# Every object waits for the skeleton (order only): a recipe-less pattern rule would not add it.
+$(BUILD)/%.o: %.c | $(BPF_SKEL)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c $< -o $@
@@ -112,8 +113,6 @@ $(BPF_SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name xrelay > $@
 
-# Anything that includes the skeleton waits for it.
-$(BUILD)/lib/%.o $(BUILD)/dataplane/%.o $(BUILD)/tests/bpf/%.o $(BUILD)/tests/bench/%.o: | $(BPF_SKEL)
 
 $(BUILD)/t/%: $(BUILD)/tests/unit/%.o $(UTIL_OBJS) $(LIBS)
 	$(call msg,LD,$@)

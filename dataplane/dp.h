@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The dataplane's shared state: options, the maps, the workers, and the few values the main
+ * thread publishes to the workers (stop, rotate requests, the clock offset). Workers read these
+ * with atomic loads on their loop; nothing here is written on the hot path.
+ */
+#ifndef XRELAY_DP_H
+#define XRELAY_DP_H
+
+#include <stdbool.h>
+
+#include <linux/types.h>
+
+#include "ocf.h"
+#include "xrelay/mapctl.h"
+
+struct worker;
+
+struct dp_opts {
+	const char *ifname;
+	const char *out_dir;
+	const char *pin_dir;
+	int xdp_mode;	     /* XRELAY_MODE_XDP_NATIVE, _GENERIC, or 0 = auto */
+	unsigned int queues; /* 0 = all */
+	int cpus[XRELAY_MAX_QUEUES];
+	unsigned int ncpus; /* 0 = worker q on CPU q % online CPUs */
+	__u64 rotate_bytes;
+	__u64 rotate_seconds;
+	__u64 flush_ms;
+	enum ocf_codec codec;
+	bool busy_poll;
+};
+
+struct dp {
+	struct dp_opts o;
+	struct mapctl *m;
+	int out_fd;
+	int ifindex;
+	unsigned int nqueues;
+	struct worker *workers[XRELAY_MAX_QUEUES];
+	int stop;	    /* atomic: workers finish up */
+	__u64 rotate_epoch; /* atomic: bumped by SIGHUP */
+	__s64 mono_to_real; /* atomic: CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	bool zerocopy;
+};
+
+/* Monotonic (as the XDP program stamps) and real-time now, in ns. */
+__u64 dp_now_mono(void);
+__u64 dp_now_real(void);
+
+#endif

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xrelay-dataplane: attaches the XDP program to one interface, runs one worker per rx queue,
+ * and from its main thread keeps the heartbeat, the clock offset and the socket counters, joins
+ * the multicast groups channels capture, releases removed channels once every worker has
+ * closed their files, and handles signals (INT/TERM stop, HUP rotates).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dest.h"
+#include "dp.h"
+#include "worker.h"
+#include "xdp.h"
+#include "xrelay/log.h"
+
+#define TICK_MS 20
+#define HEARTBEAT_MS 250
+
+__u64 dp_now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+__u64 dp_now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: xrelay-dataplane --iface IF [OPTIONS]\n"
+		"Captures the channels' UDP traffic on IF with XDP and AF_XDP, records it into Avro\n"
+		"files and re-sends it to the channels' destinations. Channels are managed through\n"
+		"xrelay-api (or any editor of the pinned maps) and followed live.\n"
+		"\n"
+		"  --iface IF              the capture interface (required)\n"
+		"  --out DIR               where files go: DIR/<channel>/ (default /var/lib/xrelay)\n"
+		"  --pin-dir DIR           pinned maps (default %s)\n"
+		"  --xdp-mode MODE         native, generic or auto (default: native, else generic)\n"
+		"  --queues all|N          rx queues to serve (default all)\n"
+		"  --cpus LIST             pin worker i to the i-th CPU of LIST (e.g. 2,3 or 2-5)\n"
+		"  --rotate-bytes N        start a new file past N bytes (default 1 GiB)\n"
+		"  --rotate-seconds N      start a new file after N seconds (default 3600)\n"
+		"  --flush-ms N            longest a packet waits in memory before its block is\n"
+		"                          written (default 100)\n"
+		"  --codec null|deflate    Avro block codec (default null)\n"
+		"  --busy-poll             poll the sockets busily (lowest latency, a full core)\n"
+		"  -v, --verbose           debug logging\n"
+		"  -h, --help              this text\n"
+		"Signals: INT/TERM flush and close every file and exit; HUP starts new files now.\n",
+		MAPCTL_DEFAULT_PIN_DIR);
+}
+
+static int parse_u64(const char *flag, const char *s, __u64 min, __u64 max, __u64 *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
+		pr_warn("%s takes a whole number from %llu to %llu, got '%s'", flag,
+			(unsigned long long)min, (unsigned long long)max, s);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+static int parse_cpus(const char *s, struct dp_opts *o)
+{
+	const char *p = s;
+	long a, b;
+	char *end;
+
+	o->ncpus = 0;
+	while (*p) {
+		a = strtol(p, &end, 10);
+		if (end == p || a < 0 || a >= CPU_SETSIZE)
+			goto bad;
+		b = a;
+		p = end;
+		if (*p == '-') {
+			b = strtol(p + 1, &end, 10);
+			if (end == p + 1 || b < a || b >= CPU_SETSIZE)
+				goto bad;
+			p = end;
+		}
+		for (; a <= b; a++) {
+			if (o->ncpus == XRELAY_MAX_QUEUES)
+				goto bad;
+			o->cpus[o->ncpus++] = (int)a;
+		}
+		if (*p == ',')
+			p++;
+		else if (*p)
+			goto bad;
+	}
+	if (o->ncpus)
+		return 0;
+bad:
+	pr_warn("--cpus takes a list like 2,3 or 2-5, got '%s'", s);
+	return -EINVAL;
+}
+
+/* Active rx queues of @ifname, from /sys/class/net/IF/queues/rx-*. */
+static unsigned int rx_queues(const char *ifname)
+{
+	char path[128];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	d = opendir(path);
+	if (!d)
+		return 1;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "rx-", 3))
+			n++;
+	closedir(d);
+	return n ? n : 1;
+}
+
+/* Leftover .part files from a crash: cut back to their last whole block and renamed. */
+static void recover_leftovers(int out_fd, const char *out_dir)
+{
+	DIR *top = fdopendir(dup(out_fd));
+	struct dirent *de;
+
+	if (!top)
+		return;
+	while ((de = readdir(top))) {
+		struct ocf_recover_info info;
+		struct dirent *fe;
+		DIR *cd;
+		int dfd;
+
+		if (!mapctl_name_valid(de->d_name))
+			continue;
+		dfd = openat(out_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		cd = fdopendir(dfd);
+		if (!cd) {
+			close(dfd);
+			continue;
+		}
+		while ((fe = readdir(cd))) {
+			size_t n = strlen(fe->d_name);
+			int r;
+
+			if (n < 10 || strcmp(fe->d_name + n - 10, ".avro.part"))
+				continue;
+			r = ocf_recover(dfd, fe->d_name, OCF_F_DROP_EMPTY, &info);
+			if (r < 0)
+				pr_warn("%s/%s/%s: left as it is: %s", out_dir, de->d_name,
+					fe->d_name, strerror(-r));
+			else
+				pr_info("%s/%s/%s: recovered %llu records", out_dir, de->d_name,
+					fe->d_name, (unsigned long long)info.records);
+		}
+		closedir(cd);
+	}
+	closedir(top);
+}
+
+/* The main thread's view of channels: multicast memberships and removals to release. */
+struct chan_track {
+	__u64 created_ns;
+	bool joined;
+	struct dest_group group;
+	bool draining;
+	__u64 drain_gen; /* the generation at which the removal was seen */
+};
+
+static void follow(struct dp *dp, struct chan_track *t, struct xrelay_channel_cfg *snap,
+		   __u64 *gen_seen)
+{
+	__u64 gen = mapctl_gen(dp->m), min_seen = UINT64_MAX;
+	unsigned int q;
+	__u32 id;
+	int r;
+
+	if (gen != *gen_seen && !mapctl_channel_snapshot(dp->m, snap)) {
+		for (id = 0; id < XRELAY_MAX_CHANNELS; id++) {
+			struct xrelay_channel_cfg *c = &snap[id];
+			struct chan_track *k = &t[id];
+			bool active = c->state == XRELAY_CH_ACTIVE;
+
+			if (k->joined && (!active || c->created_ns != k->created_ns)) {
+				dest_leave(&k->group);
+				k->joined = false;
+			}
+			if (active && !k->joined && dest_is_multicast(c->key.addr)) {
+				r = dest_join(dp->ifindex, c->key.addr, &k->group);
+				if (r)
+					pr_warn("channel %s: joining its group on %s: %s", c->name,
+						dp->o.ifname, strerror(-r));
+				else
+					pr_info("channel %s: joined its multicast group on %s",
+						c->name, dp->o.ifname);
+				k->joined = !r;
+				k->created_ns = c->created_ns;
+			}
+			if (c->state == XRELAY_CH_DRAINING && !k->draining) {
+				k->draining = true;
+				k->drain_gen = gen;
+				k->created_ns = c->created_ns;
+			}
+		}
+		*gen_seen = gen;
+	}
+	for (q = 0; q < dp->nqueues; q++) {
+		__u64 s = worker_seen_gen(dp->workers[q]);
+
+		if (s < min_seen)
+			min_seen = s;
+	}
+	__atomic_store_n(&mapctl_meta(dp->m)->dp_seen_gen, min_seen, __ATOMIC_RELAXED);
+	/* Every worker has closed the files of channels removed by min_seen: release them. */
+	for (id = 0; id < XRELAY_MAX_CHANNELS; id++) {
+		struct chan_track *k = &t[id];
+
+		if (!k->draining || k->drain_gen > min_seen)
+			continue;
+		r = mapctl_channel_release(dp->m, id, k->created_ns);
+		if (r && r != -ESTALE && r != -ENOENT)
+			continue; /* try again next tick */
+		pr_info("channel id %u: every file closed, id released", id);
+		k->draining = false;
+	}
+}
+
+static void heartbeat(struct dp *dp, bool alive)
+{
+	struct xrelay_meta *meta = mapctl_meta(dp->m);
+	struct xrelay_queue_stats st;
+	__s64 off;
+	unsigned int q;
+
+	/* The XDP program stamps CLOCK_MONOTONIC; files want UTC. Re-measured every beat. */
+	off = (__s64)(dp_now_real() - dp_now_mono());
+	__atomic_store_n(&dp->mono_to_real, off, __ATOMIC_RELAXED);
+	for (q = 0; q < dp->nqueues; q++) {
+		struct xrelay_queue_stats *row = &mapctl_queue_stats(dp->m)[q];
+
+		if (worker_xsk_stats(dp->workers[q], &st))
+			continue;
+		__atomic_store_n(&row->rx_dropped, st.rx_dropped, __ATOMIC_RELAXED);
+		__atomic_store_n(&row->rx_invalid_descs, st.rx_invalid_descs, __ATOMIC_RELAXED);
+		__atomic_store_n(&row->rx_ring_full, st.rx_ring_full, __ATOMIC_RELAXED);
+		__atomic_store_n(&row->rx_fill_ring_empty, st.rx_fill_ring_empty, __ATOMIC_RELAXED);
+	}
+	if (!alive) {
+		__atomic_store_n(&meta->dp_pid, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&meta->heartbeat_ns, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&meta->dp_mode, XRELAY_MODE_NONE, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(&meta->heartbeat_ns, dp_now_mono(), __ATOMIC_RELEASE);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "xdp-mode", required_argument, NULL, 'x' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "rotate-bytes", required_argument, NULL, 'B' },
+		{ "rotate-seconds", required_argument, NULL, 'S' },
+		{ "flush-ms", required_argument, NULL, 'F' },
+		{ "codec", required_argument, NULL, 'C' },
+		{ "busy-poll", no_argument, NULL, 'b' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct dp dp = {
+		.o = {
+			.out_dir = "/var/lib/xrelay",
+			.pin_dir = MAPCTL_DEFAULT_PIN_DIR,
+			.rotate_bytes = 1ull << 30,
+			.rotate_seconds = 3600,
+			.flush_ms = 100,
+			.codec = OCF_CODEC_NULL,
+		},
+		.out_fd = -1,
+	};
+	static struct chan_track track[XRELAY_MAX_CHANNELS];
+	struct xrelay_channel_cfg *snap = NULL;
+	struct xdp_link link = {};
+	char err[512] = "", pidcheck[32];
+	struct xrelay_meta *meta;
+	__u64 v, gen_seen = 0, last_beat = 0;
+	unsigned int q;
+	sigset_t set;
+	int c, r, sig, rc = 1, online;
+	struct timespec tick = { .tv_nsec = TICK_MS * 1000000 };
+
+	log_set_prog("xrelay-dataplane");
+	log_route_libbpf();
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			dp.o.ifname = optarg;
+			break;
+		case 'o':
+			dp.o.out_dir = optarg;
+			break;
+		case 'p':
+			dp.o.pin_dir = optarg;
+			break;
+		case 'x':
+			if (!strcmp(optarg, "native"))
+				dp.o.xdp_mode = XRELAY_MODE_XDP_NATIVE;
+			else if (!strcmp(optarg, "generic"))
+				dp.o.xdp_mode = XRELAY_MODE_XDP_GENERIC;
+			else if (!strcmp(optarg, "auto"))
+				dp.o.xdp_mode = 0;
+			else {
+				pr_warn("--xdp-mode takes native, generic or auto, got '%s'",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'q':
+			if (!strcmp(optarg, "all"))
+				dp.o.queues = 0;
+			else if (parse_u64("--queues", optarg, 1, XRELAY_MAX_QUEUES, &v))
+				return 2;
+			else
+				dp.o.queues = (unsigned int)v;
+			break;
+		case 'c':
+			if (parse_cpus(optarg, &dp.o))
+				return 2;
+			break;
+		case 'B':
+			if (parse_u64("--rotate-bytes", optarg, 4096, 1ull << 50,
+				      &dp.o.rotate_bytes))
+				return 2;
+			break;
+		case 'S':
+			if (parse_u64("--rotate-seconds", optarg, 1, 366ull * 86400,
+				      &dp.o.rotate_seconds))
+				return 2;
+			break;
+		case 'F':
+			if (parse_u64("--flush-ms", optarg, 1, 60000, &dp.o.flush_ms))
+				return 2;
+			break;
+		case 'C':
+			if (!strcmp(optarg, "null"))
+				dp.o.codec = OCF_CODEC_NULL;
+			else if (!strcmp(optarg, "deflate"))
+				dp.o.codec = OCF_CODEC_DEFLATE;
+			else {
+				pr_warn("--codec takes null or deflate, got '%s'", optarg);
+				return 2;
+			}
+			break;
+		case 'b':
+			dp.o.busy_poll = true;
+			break;
+		case 'v':
+			log_level = LOG_LEVEL_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc || !dp.o.ifname) {
+		pr_warn(optind < argc ? "unexpected argument '%s'" : "--iface is required",
+			optind < argc ? argv[optind] : "");
+		usage(stderr);
+		return 2;
+	}
+	dp.ifindex = (int)if_nametoindex(dp.o.ifname);
+	if (!dp.ifindex) {
+		pr_warn("interface %s does not exist (ip link show lists them)", dp.o.ifname);
+		return 1;
+	}
+	r = ocf_schema_check(NULL, err, sizeof(err));
+	if (r) {
+		pr_warn("the Avro schema is invalid: %s", err);
+		return 1;
+	}
+
+	/* The output folder: created if missing, and it must take files. */
+	if (mkdir(dp.o.out_dir, 0755) && errno != EEXIST) {
+		pr_warn("cannot create the output folder %s: %s", dp.o.out_dir, strerror(errno));
+		return 1;
+	}
+	dp.out_fd = open(dp.o.out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp.out_fd < 0 || faccessat(dp.out_fd, ".", W_OK, AT_EACCESS)) {
+		pr_warn("the output folder %s is not writable: %s", dp.o.out_dir, strerror(errno));
+		return 1;
+	}
+	recover_leftovers(dp.out_fd, dp.o.out_dir);
+
+	r = mapctl_open(dp.o.pin_dir, MAPCTL_F_CREATE, &dp.m, err, sizeof(err));
+	if (r) {
+		pr_warn("%s", err);
+		return 1;
+	}
+	meta = mapctl_meta(dp.m);
+	if (meta->dp_pid && (__u32)getpid() != meta->dp_pid &&
+	    mapctl_dataplane_alive(dp.m, 3000, NULL)) {
+		snprintf(pidcheck, sizeof(pidcheck), "%u", meta->dp_pid);
+		pr_warn("another dataplane (pid %s) serves the maps in %s; one per pin directory",
+			pidcheck, dp.o.pin_dir);
+		goto out_maps;
+	}
+	snap = malloc(sizeof(*snap) * XRELAY_MAX_CHANNELS);
+	if (!snap)
+		goto out_maps;
+
+	r = xdp_link_attach(dp.m, dp.ifindex, dp.o.ifname, dp.o.xdp_mode, &link, err, sizeof(err));
+	if (r) {
+		pr_warn("%s", err);
+		goto out_maps;
+	}
+	pr_info("XDP program attached to %s in %s mode; timestamps: %s", dp.o.ifname,
+		link.mode == XRELAY_MODE_XDP_NATIVE ? "native (driver)" : "generic (skb)",
+		link.hw_ts ? "the NIC's where it gives one, else the kernel clock"
+			   : "the kernel clock (no NIC timestamps in generic mode)");
+	if (dp.o.xdp_mode == 0 && link.mode == XRELAY_MODE_XDP_GENERIC)
+		pr_info("native XDP was refused on %s; generic mode is slower", dp.o.ifname);
+	dp.o.xdp_mode = link.mode;
+
+	dp.nqueues = rx_queues(dp.o.ifname);
+	if (dp.o.queues && dp.o.queues < dp.nqueues)
+		dp.nqueues = dp.o.queues;
+	if (dp.nqueues > XRELAY_MAX_QUEUES)
+		dp.nqueues = XRELAY_MAX_QUEUES;
+	online = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	for (q = 0; q < dp.nqueues; q++) {
+		int cpu =
+			dp.o.ncpus ? dp.o.cpus[q % dp.o.ncpus] : (int)q % (online > 0 ? online : 1);
+		const char *why;
+		bool zc;
+
+		r = worker_create(&dp, q, cpu, &dp.workers[q], err, sizeof(err));
+		if (r) {
+			pr_warn("%s", err);
+			goto out_workers;
+		}
+		zc = worker_zerocopy(dp.workers[q], &why);
+		pr_info("queue %u: AF_XDP socket in %s mode%s%s, worker on CPU %d", q,
+			zc ? "zero-copy" : "copy", zc ? "" : ": ", zc ? "" : why, cpu);
+		dp.zerocopy = zc;
+	}
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	heartbeat(&dp, true);
+	for (q = 0; q < dp.nqueues; q++) {
+		r = worker_start(dp.workers[q]);
+		if (r) {
+			pr_warn("queue %u: cannot start its worker: %s", q, strerror(-r));
+			__atomic_store_n(&dp.stop, 1, __ATOMIC_RELEASE);
+			goto out_join;
+		}
+	}
+	memcpy(meta->ifname, dp.o.ifname, strnlen(dp.o.ifname, XRELAY_IFNAME_LEN - 1));
+	meta->ifindex = (__u32)dp.ifindex;
+	meta->nqueues = dp.nqueues;
+	meta->xsk_zerocopy = dp.zerocopy;
+	__atomic_store_n(&meta->dp_mode, (__u32)link.mode, __ATOMIC_RELEASE);
+	__atomic_store_n(&meta->dp_pid, (__u32)getpid(), __ATOMIC_RELEASE);
+	pr_info("serving %u queue(s) of %s; files in %s; maps in %s", dp.nqueues, dp.o.ifname,
+		dp.o.out_dir, dp.o.pin_dir);
+
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGINT || sig == SIGTERM) {
+			pr_info("stopping (%s): closing every file", strsignal(sig));
+			break;
+		}
+		if (sig == SIGHUP) {
+			pr_info("SIGHUP: starting new files");
+			__atomic_add_fetch(&dp.rotate_epoch, 1, __ATOMIC_RELEASE);
+		}
+		follow(&dp, track, snap, &gen_seen);
+		if (dp_now_mono() - last_beat >= HEARTBEAT_MS * 1000000ull) {
+			heartbeat(&dp, true);
+			last_beat = dp_now_mono();
+		}
+	}
+	rc = 0;
+	__atomic_store_n(&dp.stop, 1, __ATOMIC_RELEASE);
+out_join:
+	for (q = 0; q < dp.nqueues; q++)
+		worker_join(dp.workers[q]);
+	/* Files are closed: removals that waited on them can be released now. */
+	follow(&dp, track, snap, &gen_seen);
+out_workers:
+	xdp_link_detach(&link);
+	for (q = 0; q < dp.nqueues; q++)
+		worker_destroy(dp.workers[q]);
+	for (q = 0; q < XRELAY_MAX_CHANNELS; q++)
+		if (track[q].joined)
+			dest_leave(&track[q].group);
+	heartbeat(&dp, false);
+	pr_info("detached from %s; the pinned maps stay in %s", dp.o.ifname, dp.o.pin_dir);
+out_maps:
+	free(snap);
+	mapctl_close(dp.m);
+	close(dp.out_fd);
+	return rc;
+}

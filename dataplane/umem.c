@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/* One rx queue's AF_XDP socket and UMEM; see umem.h for the frame life cycle. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <bpf/bpf.h>
+#include <linux/if_xdp.h>
+
+#include "umem.h"
+
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
+#ifndef SO_BUSY_POLL_BUDGET
+#define SO_BUSY_POLL_BUDGET 70
+#endif
+
+static int bind_socket(struct umem *u, const char *ifname, __u32 queue, __u16 bind_flags)
+{
+	struct xsk_socket_config cfg = {
+		.rx_size = UMEM_RX_SIZE,
+		.tx_size = 0,
+		/* Our own XDP program and XSKMAP: libxdp must load nothing. */
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
+	};
+
+	return xsk_socket__create(&u->xsk, ifname, queue, u->umem, &u->rx, NULL, &cfg);
+}
+
+int umem_create(const char *ifname, __u32 queue, unsigned int flags, int xsks_fd, struct umem **ret,
+		char *err, size_t errlen)
+{
+	const struct xsk_umem_config ucfg = {
+		.fill_size = UMEM_FILL_SIZE,
+		.comp_size = 64, /* no transmit: the completion ring stays empty */
+		.frame_size = UMEM_FRAME_SIZE,
+		.frame_headroom = 0,
+	};
+	const size_t size = (size_t)UMEM_FRAMES * UMEM_FRAME_SIZE;
+	struct umem *u = calloc(1, sizeof(*u));
+	int r, fd;
+	__u32 i;
+
+	if (!u)
+		return -ENOMEM;
+	u->free = calloc(UMEM_FRAMES, sizeof(*u->free));
+	u->refs = calloc(UMEM_FRAMES, sizeof(*u->refs));
+	u->area = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (!u->free || !u->refs || u->area == MAP_FAILED) {
+		u->area = u->area == MAP_FAILED ? NULL : u->area;
+		snprintf(err, errlen, "queue %u: no memory for a %zu MiB UMEM", queue, size >> 20);
+		r = -ENOMEM;
+		goto out_free;
+	}
+	r = xsk_umem__create(&u->umem, u->area, size, &u->fq, &u->cq, &ucfg);
+	if (r) {
+		snprintf(err, errlen, "queue %u: registering the UMEM: %s", queue, strerror(-r));
+		goto out_free;
+	}
+	r = -EOPNOTSUPP;
+	if (flags & UMEM_F_TRY_ZEROCOPY)
+		r = bind_socket(u, ifname, queue, XDP_ZEROCOPY);
+	if (r == 0) {
+		u->zerocopy = true;
+	} else {
+		if (flags & UMEM_F_TRY_ZEROCOPY)
+			snprintf(u->mode_why, sizeof(u->mode_why),
+				 "the driver refused zero-copy (%s)", strerror(-r));
+		else
+			snprintf(u->mode_why, sizeof(u->mode_why), "XDP in generic mode");
+		r = bind_socket(u, ifname, queue, XDP_COPY);
+	}
+	if (r) {
+		snprintf(err, errlen, "queue %u: binding an AF_XDP socket to %s: %s%s", queue,
+			 ifname, strerror(-r),
+			 r == -EPERM ? " (needs CAP_NET_RAW and CAP_BPF, or root)" : "");
+		goto out_free;
+	}
+	if (flags & UMEM_F_BUSY_POLL) {
+		int one = 1, usecs = 20, budget = 64;
+
+		fd = xsk_socket__fd(u->xsk);
+		(void)setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one));
+		(void)setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof(usecs));
+		(void)setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget));
+	}
+	for (i = 0; i < UMEM_FRAMES; i++)
+		u->free[u->nfree++] = (__u64)i * UMEM_FRAME_SIZE;
+	umem_refill(u);
+
+	fd = xsk_socket__fd(u->xsk);
+	if (bpf_map_update_elem(xsks_fd, &queue, &fd, BPF_ANY)) {
+		r = -errno;
+		snprintf(err, errlen, "queue %u: adding the socket to the XSKMAP: %s", queue,
+			 strerror(-r));
+		goto out_free;
+	}
+	*ret = u;
+	return 0;
+
+out_free:
+	umem_destroy(u, queue, -1);
+	return r;
+}
+
+void umem_destroy(struct umem *u, __u32 queue, int xsks_fd)
+{
+	if (!u)
+		return;
+	if (xsks_fd >= 0)
+		(void)bpf_map_delete_elem(xsks_fd, &queue);
+	if (u->xsk)
+		xsk_socket__delete(u->xsk);
+	if (u->umem)
+		xsk_umem__delete(u->umem);
+	if (u->area)
+		munmap(u->area, (size_t)UMEM_FRAMES * UMEM_FRAME_SIZE);
+	free(u->free);
+	free(u->refs);
+	free(u);
+}
+
+__u32 umem_refill(struct umem *u)
+{
+	__u32 n = u->nfree, idx, i;
+
+	if (!n)
+		return 0;
+	n = xsk_prod_nb_free(&u->fq, n);
+	if (n > u->nfree)
+		n = u->nfree;
+	if (!n || xsk_ring_prod__reserve(&u->fq, n, &idx) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&u->fq, idx + i) = u->free[--u->nfree];
+	xsk_ring_prod__submit(&u->fq, n);
+	return n;
+}
+
+int umem_stats(const struct umem *u, __u64 *rx_dropped, __u64 *rx_invalid, __u64 *rx_ring_full,
+	       __u64 *fill_empty, __u64 *tx_invalid)
+{
+	struct xdp_statistics st = {};
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(xsk_socket__fd(u->xsk), SOL_XDP, XDP_STATISTICS, &st, &len))
+		return -errno;
+	*rx_dropped = st.rx_dropped;
+	*rx_invalid = st.rx_invalid_descs;
+	*rx_ring_full = st.rx_ring_full;
+	*fill_empty = st.rx_fill_ring_empty_descs;
+	*tx_invalid = st.tx_invalid_descs;
+	return 0;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One rx queue's AF_XDP socket and its UMEM: the frames, the fill and rx rings, and the stack
+ * of frames the worker has finished with. Owned by one worker thread; nothing here is shared.
+ *
+ * Frame life cycle (invariants):
+ *  1. Every frame is in exactly one place: the fill ring (the kernel's to fill), the rx ring
+ *     (filled, not yet taken), the worker (taken: being recorded, or held by sends in flight),
+ *     or the free stack (done, waiting to go back to the fill ring).
+ *  2. A frame goes back only when nothing refers to it: the record is copied into a block at
+ *     once, so only re-sends in flight hold a frame (its reference count).
+ *
+ *      fill ring --kernel--> rx ring --worker--> taken --last ref--> free stack --refill--+
+ *          ^                                                                               |
+ *          +-------------------------------------------------------------------------------+
+ */
+#ifndef XRELAY_DP_UMEM_H
+#define XRELAY_DP_UMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <linux/types.h>
+#include <xdp/xsk.h>
+
+#define UMEM_FRAME_SIZE 4096u
+#define UMEM_FRAMES 8192u /* 32 MiB a queue */
+#define UMEM_FILL_SIZE 4096u
+#define UMEM_RX_SIZE 4096u
+
+struct umem {
+	void *area;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fq;
+	struct xsk_ring_cons cq;
+	struct xsk_ring_cons rx;
+	__u64 *free; /* stack of frame base addresses */
+	__u32 nfree;
+	__u16 *refs; /* per frame: references held by sends in flight */
+	bool zerocopy;
+	char mode_why[96]; /* why copy mode, when it is */
+};
+
+enum {
+	UMEM_F_TRY_ZEROCOPY = 1u << 0,
+	UMEM_F_BUSY_POLL = 1u << 1,
+};
+
+/*
+ * Create the UMEM and bind an AF_XDP socket to @ifname's queue @queue (zero-copy if the driver
+ * allows and UMEM_F_TRY_ZEROCOPY, else copy mode, with need_wakeup), fill the fill ring, and
+ * put the socket in the XSKMAP @xsks_fd. Returns 0 or -errno with a sentence in @err.
+ */
+int umem_create(const char *ifname, __u32 queue, unsigned int flags, int xsks_fd, struct umem **ret,
+		char *err, size_t errlen);
+
+/* Remove the socket from the XSKMAP (@xsks_fd, if >= 0), close it, free the UMEM. NULL ok. */
+void umem_destroy(struct umem *u, __u32 queue, int xsks_fd);
+
+static inline int umem_fd(const struct umem *u)
+{
+	return xsk_socket__fd(u->xsk);
+}
+
+static inline __u64 umem_frame_base(__u64 addr)
+{
+	return addr - addr % UMEM_FRAME_SIZE;
+}
+
+static inline void *umem_data(const struct umem *u, __u64 addr)
+{
+	return (char *)u->area + addr;
+}
+
+/* Done with a frame: onto the free stack. */
+static inline void umem_put(struct umem *u, __u64 addr)
+{
+	u->free[u->nfree++] = umem_frame_base(addr);
+}
+
+/* Give free frames back to the fill ring; returns how many. Never blocks. */
+__u32 umem_refill(struct umem *u);
+
+/*
+ * The socket's XDP_STATISTICS into the given counters (cumulative since bind). Thread-safe
+ * (a getsockopt). Returns 0 or -errno.
+ */
+int umem_stats(const struct umem *u, __u64 *rx_dropped, __u64 *rx_invalid, __u64 *rx_ring_full,
+	       __u64 *fill_empty, __u64 *tx_invalid);
+
+#endif

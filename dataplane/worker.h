@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One worker per rx queue: a thread, pinned, with its own AF_XDP socket and UMEM, its own
+ * io_uring, its own file shards and destination sockets; it shares nothing on the hot path.
+ * It records each frame of a channel into the channel's shard and re-sends it to the
+ * channel's destinations, follows the maps' config generation, and counts everything in its
+ * own rows of the mmap'ed dp_stats map.
+ */
+#ifndef XRELAY_DP_WORKER_H
+#define XRELAY_DP_WORKER_H
+
+#include <stddef.h>
+
+#include <linux/types.h>
+
+#include "dp.h"
+
+struct worker;
+
+/*
+ * Set up queue @queue (socket, UMEM, ring); the thread is not started. @cpu < 0: no pinning.
+ * Returns 0 or -errno with a sentence in @err.
+ */
+int worker_create(struct dp *dp, unsigned int queue, int cpu, struct worker **ret, char *err,
+		  size_t errlen);
+
+/* Start the thread. Returns 0 or -errno. */
+int worker_start(struct worker *w);
+
+/* Wait for the thread to finish (after dp->stop): every file closed and renamed. */
+void worker_join(struct worker *w);
+
+/* Tear down (after join, or if never started). Accepts NULL. */
+void worker_destroy(struct worker *w);
+
+/*
+ * The config generation this worker has fully applied: every channel removed by then has its
+ * files closed. Any thread.
+ */
+__u64 worker_seen_gen(const struct worker *w);
+
+/* The AF_XDP socket's counters, for the main thread's collection. */
+int worker_xsk_stats(const struct worker *w, struct xrelay_queue_stats *out);
+
+/* Whether the socket runs in zero-copy mode, and why not. */
+bool worker_zerocopy(const struct worker *w, const char **why);
+
+#endif

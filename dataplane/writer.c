@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One channel's file shard of one worker; see writer.h. Blocks go through three states: free,
+ * filling (at most one), in flight (a write submitted at an offset reserved in its file). A
+ * file is closed and renamed only when no write of it is in flight. A write that fails for
+ * good cuts its file back to where that block began (so the file stays readable to its last
+ * record), counts the block's records and every later block's of that file as dropped, and the
+ * shard continues in a new file.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "writer.h"
+
+#define NBLOCKS 8   /* one filling, the rest in flight */
+#define MAX_TRIES 3 /* a failed write is tried this often in all */
+
+struct wfile {
+	struct ocf_file *f;
+	__u64 start_ns;
+	unsigned int inflight;
+	bool closing;
+	bool broken;
+	__u64 cut_off; /* when broken: where the file is cut back to */
+	__u64 cut_records;
+	struct wfile *next; /* on the closing list */
+};
+
+struct wblock {
+	struct writer *w;
+	struct ocf_block *b;
+	struct wfile *wf;
+	bool busy;
+	__u64 start_off;   /* where the block begins in its file */
+	__u64 off;	   /* where the rest goes after a short write */
+	__u64 recs_before; /* records in the file before this block */
+	struct iovec *iov;
+	int iovcnt;
+	unsigned int records;
+	__u64 payload_bytes;
+	int tries;
+};
+
+struct writer {
+	struct writer_opts o;
+	char channel[OCF_CHANNEL_MAX + 1];
+	struct wblock blocks[NBLOCKS];
+	struct wblock *fill;
+	__u64 fill_first_ns;
+	struct wfile *cur;
+	struct wfile *closing;
+	unsigned int inflight;
+};
+
+int writer_new(const struct writer_opts *o, struct writer **ret)
+{
+	struct writer *w;
+	int i;
+
+	if (!ocf_channel_valid(o->channel))
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->o = *o;
+	strcpy(w->channel, o->channel);
+	w->o.channel = w->channel;
+	for (i = 0; i < NBLOCKS; i++)
+		w->blocks[i].w = w;
+	*ret = w;
+	return 0;
+}
+
+static struct wblock *block_get(struct writer *w)
+{
+	const struct ocf_block_opts bo = {
+		.codec = w->o.codec,
+		.flags = OCF_BLOCK_F_COPY,
+	};
+	int i;
+
+	for (i = 0; i < NBLOCKS; i++) {
+		struct wblock *b = &w->blocks[i];
+
+		if (b->busy)
+			continue;
+		/* Block buffers are made on first use: an idle shard costs no memory. */
+		if (!b->b && ocf_block_new(&bo, &b->b))
+			return NULL;
+		b->busy = true;
+		b->records = 0;
+		b->payload_bytes = 0;
+		b->tries = 0;
+		b->wf = NULL;
+		return b;
+	}
+	return NULL;
+}
+
+static void block_put(struct wblock *b)
+{
+	ocf_block_reset(b->b);
+	b->busy = false;
+}
+
+static void file_finish(struct writer *w, struct wfile *wf, struct writer_report *rep)
+{
+	struct wfile **pp;
+	int r;
+
+	for (pp = &w->closing; *pp; pp = &(*pp)->next)
+		if (*pp == wf) {
+			*pp = wf->next;
+			break;
+		}
+	if (wf->broken) {
+		r = ocf_file_rewind(wf->f, wf->cut_off, wf->cut_records);
+		if (r)
+			rep->error = r;
+	}
+	r = ocf_file_close(wf->f, OCF_F_DROP_EMPTY, rep->closed, sizeof(rep->closed));
+	if (r < 0)
+		rep->error = r;
+	free(wf);
+}
+
+/* No more blocks go to @wf; it is closed when its writes are done. */
+static void file_retire(struct writer *w, struct wfile *wf, struct writer_report *rep)
+{
+	if (w->cur == wf)
+		w->cur = NULL;
+	wf->closing = true;
+	wf->next = w->closing;
+	w->closing = wf;
+	if (!wf->inflight)
+		file_finish(w, wf, rep);
+}
+
+static int file_open(struct writer *w, __u64 now_ns, struct writer_report *rep)
+{
+	struct ocf_file_opts fo = {
+		.channel = w->channel,
+		.queue = w->o.queue,
+		.start_ns = (int64_t)now_ns,
+		.codec = w->o.codec,
+	};
+	struct wfile *wf = calloc(1, sizeof(*wf));
+	int r;
+
+	if (!wf)
+		return -ENOMEM;
+	r = ocf_file_open(w->o.dir_fd, &fo, &wf->f);
+	if (r) {
+		free(wf);
+		rep->error = r;
+		return r;
+	}
+	wf->start_ns = now_ns;
+	w->cur = wf;
+	strncpy(rep->opened, ocf_file_name(wf->f), sizeof(rep->opened) - 1);
+	return 0;
+}
+
+static void queue_write(struct io_uring *ring, struct wblock *b)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe) {
+		/* The submission queue is full: hand it to the kernel and take a fresh entry. */
+		(void)io_uring_submit(ring);
+		sqe = io_uring_get_sqe(ring);
+	}
+	io_uring_prep_writev(sqe, ocf_file_fd(b->wf->f), b->iov, (unsigned int)b->iovcnt, b->off);
+	io_uring_sqe_set_data(sqe, b);
+}
+
+static void drop_block(struct wblock *b, struct writer_report *rep)
+{
+	rep->dropped += b->records;
+	block_put(b);
+}
+
+/* The filling block is complete: write it to the current file (opened now if needed). */
+static void submit_fill(struct writer *w, struct io_uring *ring, __u64 now_ns,
+			struct writer_report *rep)
+{
+	struct wblock *b = w->fill;
+	struct wfile *wf;
+	size_t size;
+	int n;
+
+	w->fill = NULL;
+	if (!b)
+		return;
+	if (!w->cur && file_open(w, now_ns, rep)) {
+		drop_block(b, rep);
+		return;
+	}
+	wf = w->cur;
+	n = ocf_block_finish(b->b, ocf_file_sync(wf->f), &b->iov);
+	if (n < 0) {
+		rep->error = n;
+		drop_block(b, rep);
+		return;
+	}
+	b->iovcnt = n;
+	size = ocf_block_size(b->b);
+	b->recs_before = ocf_file_records(wf->f);
+	b->start_off = b->off = ocf_file_reserve(wf->f, size, b->records);
+	b->wf = wf;
+	wf->inflight++;
+	w->inflight++;
+	queue_write(ring, b);
+	if (ocf_file_size(wf->f) >= w->o.rotate_bytes)
+		file_retire(w, wf, rep);
+}
+
+int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t hdr_len,
+	       const void *payload, size_t payload_len, __u64 now_ns, struct writer_report *rep)
+{
+	struct iovec parts[2] = {
+		{ .iov_base = (void *)hdr, .iov_len = hdr_len },
+		{ .iov_base = (void *)payload, .iov_len = payload_len },
+	};
+	int r;
+
+	if (!w->fill) {
+		w->fill = block_get(w);
+		if (!w->fill)
+			return -ENOSPC;
+		w->fill_first_ns = now_ns;
+	}
+	r = ocf_block_addv(w->fill->b, parts, 2);
+	if (r == -ENOSPC) {
+		submit_fill(w, ring, now_ns, rep);
+		w->fill = block_get(w);
+		if (!w->fill)
+			return -ENOSPC;
+		w->fill_first_ns = now_ns;
+		r = ocf_block_addv(w->fill->b, parts, 2);
+	}
+	if (r)
+		return r;
+	w->fill->records++;
+	w->fill->payload_bytes += payload_len;
+	if (ocf_block_full(w->fill->b))
+		submit_fill(w, ring, now_ns, rep);
+	return 0;
+}
+
+void writer_tick(struct writer *w, struct io_uring *ring, __u64 now_ns, bool rotate,
+		 struct writer_report *rep)
+{
+	if (w->fill && (rotate || now_ns - w->fill_first_ns >= w->o.flush_ns))
+		submit_fill(w, ring, now_ns, rep);
+	if (w->cur && (rotate || now_ns - w->cur->start_ns >= w->o.rotate_ns ||
+		       ocf_file_size(w->cur->f) >= w->o.rotate_bytes))
+		file_retire(w, w->cur, rep);
+}
+
+void writer_complete(struct writer *w, struct io_uring *ring, struct wblock *b, int res,
+		     struct writer_report *rep)
+{
+	struct wfile *wf = b->wf;
+	size_t left = 0;
+	int i;
+
+	for (i = 0; i < b->iovcnt; i++)
+		left += b->iov[i].iov_len;
+	if (res >= 0 && (size_t)res < left) {
+		/* A short write: the rest goes right after what was written. */
+		ocf_iov_advance(&b->iov, &b->iovcnt, (size_t)res);
+		b->off += (__u64)res;
+		queue_write(ring, b);
+		return;
+	}
+	if (res < 0) {
+		rep->write_errors++;
+		rep->error = res;
+		if (++b->tries < MAX_TRIES) {
+			queue_write(ring, b);
+			return;
+		}
+		/* For good: cut the file back to this block, go on in a new file. */
+		if (!wf->broken || b->start_off < wf->cut_off) {
+			wf->cut_off = b->start_off;
+			wf->cut_records = b->recs_before;
+		}
+		wf->broken = true;
+		rep->dropped += b->records;
+	} else if (wf->broken && b->start_off > wf->cut_off) {
+		rep->dropped += b->records; /* written, but past the cut */
+	} else {
+		rep->recorded_packets += b->records;
+		rep->recorded_bytes += b->payload_bytes;
+	}
+	block_put(b);
+	wf->inflight--;
+	w->inflight--;
+	if (wf->broken && !wf->closing)
+		file_retire(w, wf, rep);
+	else if (wf->closing && !wf->inflight)
+		file_finish(w, wf, rep);
+}
+
+bool writer_drain(struct writer *w, struct io_uring *ring, struct writer_report *rep)
+{
+	/* now_ns only names a file opened for the last block; the open one is reused. */
+	if (w->fill)
+		submit_fill(w, ring, w->cur ? w->cur->start_ns : w->fill_first_ns, rep);
+	if (w->cur)
+		file_retire(w, w->cur, rep);
+	return !w->inflight && !w->closing;
+}
+
+unsigned int writer_inflight(const struct writer *w)
+{
+	return w->inflight;
+}
+
+void writer_free(struct writer *w)
+{
+	int i;
+
+	if (!w)
+		return;
+	for (i = 0; i < NBLOCKS; i++)
+		ocf_block_free(w->blocks[i].b);
+	free(w);
+}
+
+void *writer_block_owner(const struct wblock *b)
+{
+	return b->w->o.owner;
+}
