@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "http.h"
 #include "store.h"
+#include "xrelay/cli.h"
 #include "xrelay/log.h"
 #include "xrelay/mapctl.h"
 
@@ -37,20 +38,16 @@ static void usage(FILE *f)
 		MAPCTL_DEFAULT_PIN_DIR);
 }
 
+/* A numeric flag into an unsigned int. */
 static int parse_uint(const char *flag, const char *s, unsigned int min, unsigned int max,
 		      unsigned int *ret)
 {
-	char *end;
-	unsigned long v;
+	__u64 v;
+	int r = cli_parse_u64(flag, s, min, max, &v);
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || v < min || v > max) {
-		pr_warn("%s takes a whole number from %u to %u, got '%s'", flag, min, max, s);
-		return -EINVAL;
-	}
-	*ret = (unsigned int)v;
-	return 0;
+	if (!r)
+		*ret = (unsigned int)v;
+	return r;
 }
 
 int main(int argc, char **argv)

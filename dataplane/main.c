@@ -24,6 +24,7 @@
 #include "dp.h"
 #include "worker.h"
 #include "xdp.h"
+#include "xrelay/cli.h"
 #include "xrelay/log.h"
 
 #define TICK_MS 20
@@ -69,22 +70,6 @@ static void usage(FILE *f)
 		"  -h, --help              this text\n"
 		"Signals: INT/TERM flush and close every file and exit; HUP starts new files now.\n",
 		MAPCTL_DEFAULT_PIN_DIR);
-}
-
-static int parse_u64(const char *flag, const char *s, __u64 min, __u64 max, __u64 *ret)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
-		pr_warn("%s takes a whole number from %llu to %llu, got '%s'", flag,
-			(unsigned long long)min, (unsigned long long)max, s);
-		return -EINVAL;
-	}
-	*ret = v;
-	return 0;
 }
 
 static int parse_cpus(const char *s, struct dp_opts *o)
@@ -350,7 +335,7 @@ int main(int argc, char **argv)
 		case 'q':
 			if (!strcmp(optarg, "all"))
 				dp.o.queues = 0;
-			else if (parse_u64("--queues", optarg, 1, XRELAY_MAX_QUEUES, &v))
+			else if (cli_parse_u64("--queues", optarg, 1, XRELAY_MAX_QUEUES, &v))
 				return 2;
 			else
 				dp.o.queues = (unsigned int)v;
@@ -360,17 +345,17 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'B':
-			if (parse_u64("--rotate-bytes", optarg, 4096, 1ull << 50,
-				      &dp.o.rotate_bytes))
+			if (cli_parse_u64("--rotate-bytes", optarg, 4096, 1ull << 50,
+					  &dp.o.rotate_bytes))
 				return 2;
 			break;
 		case 'S':
-			if (parse_u64("--rotate-seconds", optarg, 1, 366ull * 86400,
-				      &dp.o.rotate_seconds))
+			if (cli_parse_u64("--rotate-seconds", optarg, 1, 366ull * 86400,
+					  &dp.o.rotate_seconds))
 				return 2;
 			break;
 		case 'F':
-			if (parse_u64("--flush-ms", optarg, 1, 60000, &dp.o.flush_ms))
+			if (cli_parse_u64("--flush-ms", optarg, 1, 60000, &dp.o.flush_ms))
 				return 2;
 			break;
 		case 'C':

@@ -182,8 +182,7 @@ static void drop_block(struct wblock *b, struct writer_report *rep)
 }
 
 /* The filling block is complete: write it to the current file (opened now if needed). */
-static void submit_fill(struct writer *w, struct io_uring *ring, __u64 now_ns,
-			struct writer_report *rep)
+static void submit_fill(struct writer *w, struct io_uring *ring, struct writer_report *rep)
 {
 	struct wblock *b = w->fill;
 	struct wfile *wf;
@@ -193,7 +192,8 @@ static void submit_fill(struct writer *w, struct io_uring *ring, __u64 now_ns,
 	w->fill = NULL;
 	if (!b)
 		return;
-	if (!w->cur && file_open(w, now_ns, rep)) {
+	/* A file starts (and is named) at its first record's time. */
+	if (!w->cur && file_open(w, w->fill_first_ns, rep)) {
 		drop_block(b, rep);
 		return;
 	}
@@ -233,7 +233,7 @@ int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t 
 	}
 	r = ocf_block_addv(w->fill->b, parts, 2);
 	if (r == -ENOSPC) {
-		submit_fill(w, ring, now_ns, rep);
+		submit_fill(w, ring, rep);
 		w->fill = block_get(w);
 		if (!w->fill)
 			return -ENOSPC;
@@ -245,7 +245,7 @@ int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t 
 	w->fill->records++;
 	w->fill->payload_bytes += payload_len;
 	if (ocf_block_full(w->fill->b))
-		submit_fill(w, ring, now_ns, rep);
+		submit_fill(w, ring, rep);
 	return 0;
 }
 
@@ -253,7 +253,7 @@ void writer_tick(struct writer *w, struct io_uring *ring, __u64 now_ns, bool rot
 		 struct writer_report *rep)
 {
 	if (w->fill && (rotate || now_ns - w->fill_first_ns >= w->o.flush_ns))
-		submit_fill(w, ring, now_ns, rep);
+		submit_fill(w, ring, rep);
 	if (w->cur && (rotate || now_ns - w->cur->start_ns >= w->o.rotate_ns ||
 		       ocf_file_size(w->cur->f) >= w->o.rotate_bytes))
 		file_retire(w, w->cur, rep);
@@ -306,9 +306,8 @@ void writer_complete(struct writer *w, struct io_uring *ring, struct wblock *b, 
 
 bool writer_drain(struct writer *w, struct io_uring *ring, struct writer_report *rep)
 {
-	/* now_ns only names a file opened for the last block; the open one is reused. */
 	if (w->fill)
-		submit_fill(w, ring, w->cur ? w->cur->start_ns : w->fill_first_ns, rep);
+		submit_fill(w, ring, rep);
 	if (w->cur)
 		file_retire(w, w->cur, rep);
 	return !w->inflight && !w->closing;

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The dataplane's shard writer (dataplane/writer.c) with a real io_uring and real files: blocks
+ * by count and by age, rotation by size, age and on request, drain, and a real disk-full (a
+ * small tmpfs in the test's own mount namespace): the failed block is counted as dropped, the
+ * file is cut back to its last whole block and stays readable by python3-avro.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <liburing.h>
+
+#include "../../dataplane/writer.h"
+#include "testenv.h"
+#include "xrelay/avro.h"
+
+#define MS 1000000ull
+
+static char base[64] = "/tmp/xrelay-wtest-XXXXXX";
+static char dir[128];
+static int dir_fd = -1;
+static struct io_uring ring;
+static int tdir_seq;
+
+struct totals {
+	__u64 recorded, bytes, errors, dropped, opened, closed;
+};
+
+static void add(struct totals *t, const struct writer_report *r)
+{
+	t->recorded += r->recorded_packets;
+	t->bytes += r->recorded_bytes;
+	t->errors += r->write_errors;
+	t->dropped += r->dropped;
+	t->opened += r->opened[0] != '\0';
+	t->closed += r->closed[0] != '\0';
+}
+
+/* Reap every completion (waiting for at least one while @w has writes in flight). */
+static void pump(struct writer *w, struct totals *t)
+{
+	struct io_uring_cqe *cqe;
+
+	(void)io_uring_submit(&ring);
+	while (writer_inflight(w)) {
+		struct writer_report rep = {};
+
+		assert_int_equal(io_uring_wait_cqe(&ring, &cqe), 0);
+		writer_complete(w, &ring, io_uring_cqe_get_data(cqe), cqe->res, &rep);
+		io_uring_cqe_seen(&ring, cqe);
+		add(t, &rep);
+		(void)io_uring_submit(&ring);
+	}
+}
+
+static void record(struct writer *w, __u64 seq, size_t plen, __u64 now, struct totals *t)
+{
+	static __u8 payload[2000];
+	__u8 hdr[XRELAY_PACKET_HDR_MAX];
+	const __u8 a[4] = { 192, 0, 2, 1 }, b[4] = { 239, 1, 1, 1 };
+	struct ocf_envelope e = {
+		.seq = (int64_t)seq,
+		.ts_ns = (int64_t)now,
+		.src_addr = a,
+		.dst_addr = b,
+		.src_len = 4,
+		.dst_len = 4,
+		.src_port = 40000,
+		.dst_port = 5000,
+		.payload_len = (uint32_t)plen,
+	};
+	struct writer_report rep = {};
+	int n = ocf_envelope_hdr(&e, hdr, sizeof(hdr));
+
+	assert_true(n > 0);
+	memset(payload, (int)(seq & 0xff), plen);
+	assert_int_equal(writer_add(w, &ring, hdr, (size_t)n, payload, plen, now, &rep), 0);
+	add(t, &rep);
+}
+
+/* A fresh directory under @parent; its fd in dir_fd. */
+static void fresh_dir(const char *parent)
+{
+	snprintf(dir, sizeof(dir), "%s/w%d", parent, ++tdir_seq);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	if (dir_fd >= 0)
+		close(dir_fd);
+	dir_fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dir_fd >= 0);
+}
+
+static struct writer *new_writer(__u64 rotate_bytes, __u64 rotate_ms, __u64 flush_ms)
+{
+	struct writer_opts o = {
+		.dir_fd = dir_fd,
+		.channel = "wtest",
+		.queue = 3,
+		.codec = OCF_CODEC_NULL,
+		.rotate_bytes = rotate_bytes,
+		.rotate_ns = rotate_ms * MS,
+		.flush_ns = flush_ms * MS,
+	};
+	struct writer *w = NULL;
+
+	assert_int_equal(writer_new(&o, &w), 0);
+	return w;
+}
+
+static void drain(struct writer *w, struct totals *t)
+{
+	struct writer_report rep = {};
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		bool done = writer_drain(w, &ring, &rep);
+
+		add(t, &rep);
+		memset(&rep, 0, sizeof(rep));
+		if (done)
+			break;
+		pump(w, t);
+	}
+	assert_int_equal(writer_inflight(w), 0);
+	writer_free(w);
+}
+
+/* Records in the .avro files of dir read by python3-avro, and whether any .part is left. */
+static long read_back(int *parts, int *files)
+{
+	char cmd[512], line[256];
+	long n = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && ls | grep -c '\\.part$'; ls | grep -c '\\.avro$'; "
+		 "/usr/bin/python3 %s/tests/util/avro_read.py *.avro | grep -c '\"seq\"'",
+		 dir, getenv("XRELAY_ROOT") ? getenv("XRELAY_ROOT") : ".");
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	if (fgets(line, sizeof(line), p))
+		*parts = atoi(line);
+	if (fgets(line, sizeof(line), p))
+		*files = atoi(line);
+	if (fgets(line, sizeof(line), p))
+		n = atol(line);
+	pclose(p);
+	return n;
+}
+
+static void test_blocks_rotation_drain(void **state)
+{
+	struct totals t = {};
+	struct writer *w;
+	struct writer_report rep = {};
+	int parts = -1, files = -1;
+	__u64 now = 1795000000000000000ull, i;
+
+	(void)state;
+	fresh_dir(base);
+	w = new_writer(64 * 1024, 1000, 100);
+	/* 600 records of 400 bytes: blocks of 256 records, files past 64 KiB rotate. */
+	for (i = 0; i < 600; i++)
+		record(w, i, 400, now, &t);
+	pump(w, &t);
+	/* An old block is written by a tick, a young one is not. */
+	record(w, 600, 10, now, &t);
+	writer_tick(w, &ring, now + 50 * MS, false, &rep);
+	add(&t, &rep);
+	pump(w, &t);
+	assert_int_equal(t.recorded, 512);
+	writer_tick(w, &ring, now + 150 * MS, false, &rep);
+	pump(w, &t);
+	add(&t, &rep);
+	assert_int_equal(t.recorded, 601);
+	/* Rotation by request: a new file for the next records. */
+	memset(&rep, 0, sizeof(rep));
+	writer_tick(w, &ring, now + 151 * MS, true, &rep);
+	add(&t, &rep);
+	record(w, 601, 10, now + 152 * MS, &t);
+	drain(w, &t);
+	assert_int_equal(t.recorded, 602);
+	assert_int_equal(t.dropped, 0);
+	assert_int_equal(t.errors, 0);
+	assert_int_equal(t.bytes, 600 * 400 + 10 + 10);
+	assert_int_equal(read_back(&parts, &files), 602);
+	assert_int_equal(parts, 0);
+	assert_true(files >= 3); /* rotated by size at least once, and on request */
+	assert_int_equal(t.opened, (__u64)files);
+	assert_int_equal(t.closed, (__u64)files);
+}
+
+static void test_rotation_by_age(void **state)
+{
+	struct totals t = {};
+	struct writer_report rep = {};
+	struct writer *w;
+	int parts, files;
+	__u64 now = 1795000000000000000ull;
+
+	(void)state;
+	fresh_dir(base);
+	w = new_writer(1ull << 30, 1000, 10);
+	record(w, 0, 100, now, &t);
+	writer_tick(w, &ring, now + 20 * MS, false, &rep); /* flushed, file stays */
+	add(&t, &rep);
+	pump(w, &t);
+	memset(&rep, 0, sizeof(rep));
+	writer_tick(w, &ring, now + 1001 * MS, false, &rep); /* a second old: closed */
+	add(&t, &rep);
+	assert_true(rep.closed[0]);
+	record(w, 1, 100, now + 1002 * MS, &t);
+	drain(w, &t);
+	assert_int_equal(read_back(&parts, &files), 2);
+	assert_int_equal(files, 2);
+	assert_int_equal(parts, 0);
+}
+
+/* A full disk: the block that does not fit is dropped and counted; the file stays readable. */
+static void test_disk_full(void **state)
+{
+	struct totals t = {};
+	struct writer *w;
+	int parts = -1, files = -1;
+	long got;
+	__u64 now = 1795000000000000000ull, i;
+	char full[128];
+
+	(void)state;
+
+	snprintf(full, sizeof(full), "%s/full", base);
+	assert_int_equal(mkdir(full, 0755), 0);
+	assert_int_equal(mount("tmpfs", full, "tmpfs", 0, "size=256k"), 0);
+	fresh_dir(full);
+	w = new_writer(1ull << 30, 3600000, 100);
+	/* 3000 records of 400 bytes (about 1.2 MB) into 256 KiB. */
+	for (i = 0; i < 3000; i++) {
+		record(w, i, 400, now, &t);
+		pump(w, &t);
+	}
+	drain(w, &t);
+	assert_true(t.errors > 0);
+	assert_true(t.dropped > 0);
+	assert_int_equal(t.recorded + t.dropped, 3000);
+	got = read_back(&parts, &files);
+	/* Every record counted as recorded is in a file that reads to its end. */
+	assert_int_equal(got, (long)t.recorded);
+	assert_int_equal(parts, 0);
+	printf("[ INFO     ] disk full: %llu recorded, %llu dropped, %llu write errors, %d files\n",
+	       (unsigned long long)t.recorded, (unsigned long long)t.dropped,
+	       (unsigned long long)t.errors, files);
+	close(dir_fd);
+	dir_fd = -1;
+	assert_int_equal(umount(full), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	(void)testenv_enter(); /* a private mount namespace: the tmpfs below is ours alone */
+	if (!mkdtemp(base) || mount("tmpfs", base, "tmpfs", 0, "size=64m"))
+		return -1;
+	return io_uring_queue_init(256, &ring, 0);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	io_uring_queue_exit(&ring);
+	if (dir_fd >= 0)
+		close(dir_fd);
+	(void)umount2(base, MNT_DETACH); /* everything written goes with it */
+	(void)rmdir(base);
+	testenv_leave();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blocks_rotation_drain),
+		cmocka_unit_test(test_rotation_by_age),
+		cmocka_unit_test(test_disk_full),
+	};
+
+	return cmocka_run_group_tests_name("writer", tests, setup, teardown);
+}
