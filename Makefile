@@ -62,9 +62,13 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/t/%,$(wildcard tests/unit/test_
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/t/%,$(wildcard tests/bpf/test_*.c))
 BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/bench_*.c))
 TESTS := $(UNIT_TESTS) $(BPF_TESTS)
+# The network tests' traffic tools (standalone programs) and scenarios.
+NET_TOOLS := $(patsubst tests/net/%.c,$(BUILD)/net/%,$(wildcard tests/net/*.c))
+NET_TESTS := $(sort $(wildcard tests/net/test_*.sh))
+
 # Tests that are scripts; they find the build through $BUILD.
 SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
-	tests/api/test_api.py tests/fuzz/test_fuzz.sh
+	tests/api/test_api.py tests/fuzz/test_fuzz.sh $(NET_TESTS)
 
 # The libFuzzer harness of the API's request handler: its own clang build with sanitizers.
 FUZZ := $(BUILD)/fuzz/fuzz_router
@@ -76,8 +80,8 @@ FUZZ_SECONDS ?= 600
 
 FORMAT_SRCS := $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps test check bench fuzz format format-check clean
-all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ)
+.PHONY: all deps test check bench demo fuzz format format-check clean
+all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ) $(NET_TOOLS)
 
 deps:
 	$(Q)sh scripts/deps.sh
@@ -95,6 +99,11 @@ $(BUILD)/%.a:
 	$(call msg,AR,$@)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/net/%: tests/net/%.c tests/net/pattern.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Itests/net $(LDFLAGS) $< -o $@
 
 $(BUILD)/xrelay-api: $(BUILD)/controlplane/main.o $(LIBS)
 	$(call msg,LD,$@)
@@ -138,6 +147,11 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)BUILD=$(BUILD) sh tests/run.sh $(TESTS) $(SCRIPT_TESTS)
+
+# The relay end to end on a veth pair in a namespace, on an embedded default; removes all it made.
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) bash tests/net/demo.sh
 
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory $(FUZZ)

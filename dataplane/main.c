@@ -505,6 +505,11 @@ int main(int argc, char **argv)
 		}
 	}
 	rc = 0;
+	/*
+	 * Ingest stops first: with XDP detached no frame reaches the rings any more, so the
+	 * workers can take every frame still there, then close every file.
+	 */
+	xdp_link_detach(&link);
 	__atomic_store_n(&dp.stop, 1, __ATOMIC_RELEASE);
 out_join:
 	for (q = 0; q < dp.nqueues; q++)

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <liburing.h>
 #include <linux/if_ether.h>
 
@@ -83,6 +84,7 @@ struct worker {
 	__u32 slots_free;
 	struct xrelay_queue_stats *qst;
 	unsigned int pending_sqes;
+	bool stop_grace; /* stopping: the ring was found empty once after the grace poll */
 };
 
 static void stat_add(__u64 *counter, __u64 n)
@@ -530,6 +532,23 @@ static void tick(struct worker *w, __u64 now_real, bool rotate)
 	}
 }
 
+/*
+ * At stop, with XDP detached and the ring drained: frames the XDP program numbered for this
+ * (channel, queue) beyond the last one seen never arrived (lost at the end of a run, where no
+ * later frame shows the gap). Count them with the other ring losses.
+ */
+static void account_tail(struct worker *w, struct wchan *wc)
+{
+	__u32 idx = XRELAY_SEQ_INDEX(w->queue, wc->id);
+	__u64 next = 0;
+
+	if (!wc->seq_seen ||
+	    bpf_map_lookup_elem(mapctl_fd(w->dp->m, XRELAY_MAP_SEQ), &idx, &next) ||
+	    next <= wc->next_seq)
+		return;
+	stat_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], next - wc->next_seq);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -544,7 +563,8 @@ static void *worker_main(void *arg)
 		bool rotate = false;
 		__u64 epoch;
 
-		n = xsk_ring_cons__peek(&w->u->rx, RX_BATCH, &idx);
+		/* Once stopping, the ring was drained and no frame can come: it is not read. */
+		n = stopping ? 0 : xsk_ring_cons__peek(&w->u->rx, RX_BATCH, &idx);
 		if (n) {
 			now = dp_now_real();
 			for (i = 0; i < n; i++) {
@@ -593,9 +613,19 @@ static void *worker_main(void *arg)
 		if (__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
 			__u32 id;
 
-			/* Stop: ingest ends here; every shard writes what it holds and closes. */
+			/*
+			 * Stop. XDP is detached already; frames the kernel was still handing
+			 * over land within a moment: take the ring until it stays empty.
+			 */
+			if (n || !w->stop_grace) {
+				w->stop_grace = true;
+				(void)poll(&pfd, 1, IDLE_POLL_MS);
+				continue;
+			}
+			/* Every shard writes what it holds and closes its files. */
 			for (id = 0; id < XRELAY_MAX_CHANNELS; id++) {
 				if (w->ch[id]) {
+					account_tail(w, w->ch[id]);
 					wchan_free(w, w->ch[id]);
 					w->ch[id] = NULL;
 				}

@@ -13,7 +13,7 @@
 
 #include "writer.h"
 
-#define NBLOCKS 8   /* one filling, the rest in flight */
+#define NBLOCKS 16  /* one filling, the rest in flight: absorbs bursts of slow writes */
 #define MAX_TRIES 3 /* a failed write is tried this often in all */
 
 struct wfile {
