@@ -91,6 +91,10 @@ def main(argv):
     s.close()
 
     recs = list(got)
+    # Damage a record that carries its whole index (4+ bytes): a short payload's damage is
+    # reported in other words, which would make the checks depend on the random position.
+    while at + 2 < len(recs) and len(recs[at]["payload"]) < 4:
+        at += 1
     if kind == "drop" and at < len(recs):
         del recs[at]
     elif kind == "dup" and at < len(recs):

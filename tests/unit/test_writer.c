@@ -27,6 +27,7 @@
 #define MS 1000000ull
 
 static char base[64] = "/tmp/xrelay-wtest-XXXXXX";
+static char root[4096]; /* the repository (for the reader script): $XRELAY_ROOT, else the cwd */
 static char dir[128];
 static int dir_fd = -1;
 static struct io_uring ring;
@@ -137,14 +138,14 @@ static void drain(struct writer *w, struct totals *t)
 /* Records in the .avro files of dir read by python3-avro, and whether any .part is left. */
 static long read_back(int *parts, int *files)
 {
-	char cmd[512], line[256];
+	char cmd[4600], line[256];
 	long n = -1;
 	FILE *p;
 
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && ls | grep -c '\\.part$'; ls | grep -c '\\.avro$'; "
 		 "/usr/bin/python3 %s/tests/util/avro_read.py *.avro | grep -c '\"seq\"'",
-		 dir, getenv("XRELAY_ROOT") ? getenv("XRELAY_ROOT") : ".");
+		 dir, root);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	if (fgets(line, sizeof(line), p))
@@ -266,6 +267,10 @@ static void test_disk_full(void **state)
 static int setup(void **state)
 {
 	(void)state;
+	if (getenv("XRELAY_ROOT"))
+		snprintf(root, sizeof(root), "%s", getenv("XRELAY_ROOT"));
+	else if (!getcwd(root, sizeof(root)))
+		return -1;
 	(void)testenv_enter(); /* a private mount namespace: the tmpfs below is ours alone */
 	if (!mkdtemp(base) || mount("tmpfs", base, "tmpfs", 0, "size=64m"))
 		return -1;
