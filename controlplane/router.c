@@ -428,6 +428,28 @@ static json_t *dataplane_json(struct mapctl *m, bool brief)
 	return j;
 }
 
+/* The running dataplane's sockets, one per queue: [] when none runs. */
+static json_t *sockets_json(struct mapctl *m)
+{
+	const struct xrelay_meta *meta = mapctl_meta(m);
+	const struct xrelay_queue_stats *qs = mapctl_queue_stats(m);
+	json_t *a = json_array();
+	__u32 q, n = meta->nqueues;
+
+	if (!a || !mapctl_dataplane_alive(m, HEARTBEAT_FRESH_MS, NULL))
+		return a;
+	for (q = 0; q < n && q < XRELAY_MAX_QUEUES; q++)
+		json_array_append_new(
+			a,
+			json_pack("{s:i, s:I, s:I, s:I, s:I, s:I}", "queue", (int)q, "rx_frames",
+				  (json_int_t)__atomic_load_n(&qs[q].rx_frames, __ATOMIC_RELAXED),
+				  "rx_dropped", (json_int_t)qs[q].rx_dropped, "rx_ring_full",
+				  (json_int_t)qs[q].rx_ring_full, "rx_invalid_descs",
+				  (json_int_t)qs[q].rx_invalid_descs, "rx_fill_ring_empty",
+				  (json_int_t)qs[q].rx_fill_ring_empty));
+	return a;
+}
+
 static void get_stats(struct hctx *c)
 {
 	json_t *chans = json_object(), *j;
@@ -445,8 +467,8 @@ static void get_stats(struct hctx *c)
 		response_errno(c->resp, r, "reading counters");
 		return;
 	}
-	j = json_pack("{s:o?, s:o?, s:o}", "dataplane", dataplane_json(c->m, false), "xdp",
-		      api_xdp_global_to_json(&g), "channels", chans);
+	j = json_pack("{s:o?, s:o?, s:o?, s:o}", "dataplane", dataplane_json(c->m, false), "xdp",
+		      api_xdp_global_to_json(&g), "sockets", sockets_json(c->m), "channels", chans);
 	response_json(c->resp, 200, j);
 }
 

@@ -434,6 +434,7 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertEqual(all_["channels"]["feed-a"], t)
         self.assertFalse(all_["dataplane"]["running"])
+        self.assertEqual(all_["sockets"], [])  # no dataplane, no sockets
         self.assertIn("packets", all_["xdp"])
         st, h, text = s.req("GET", "/metrics")
         self.assertEqual(st, 200)
@@ -472,6 +473,15 @@ class ApiTest(unittest.TestCase):
         d = stats["dataplane"]
         self.assertEqual((d["running"], d["pid"], d["mode"], d["interface"], d["queues"]),
                          (True, os.getpid(), "xdp-native", "veth0", 2))
+        # one entry per queue, from the queue_stats rows the workers write
+        row = struct.pack("<8Q", 1234, 5, 6, 7, 8, 0, 0, 0)
+        sh("bpftool", "map", "update", "pinned", PIN + "/xrelay_qstats", "key", *u32le(1),
+           "value", *["%d" % b for b in row])
+        st, _, stats = s.req("GET", "/stats")
+        self.assertEqual(stats["sockets"][1], {"queue": 1, "rx_frames": 1234, "rx_dropped": 5,
+                                               "rx_invalid_descs": 6, "rx_ring_full": 7,
+                                               "rx_fill_ring_empty": 8})
+        self.assertEqual([q["queue"] for q in stats["sockets"]], [0, 1])
         # with a live dataplane a removed channel drains instead of being freed
         st, _, ch = s.req("POST", "/channels", FEED_A)
         s.req("DELETE", "/channels/feed-a")
