@@ -100,7 +100,7 @@ $(BUILD)/%.a:
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/net/%: tests/net/%.c tests/net/pattern.h
+$(BUILD)/net/%: tests/net/%.c tests/net/pattern.h tests/net/tool.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Itests/net $(LDFLAGS) $< -o $@
@@ -146,7 +146,7 @@ $(FUZZ): $(FUZZ_SRCS) $(BPF_SKEL) $(wildcard include/xrelay/*.h controlplane/*.h
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
-	$(Q)BUILD=$(BUILD) sh tests/run.sh $(TESTS) $(SCRIPT_TESTS)
+	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS) $(SCRIPT_TESTS)
 
 # The relay end to end on a veth pair in a namespace, on an embedded default; removes all it made.
 demo: deps

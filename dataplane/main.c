@@ -237,7 +237,18 @@ static void follow(struct dp *dp, struct chan_track *t, struct xrelay_channel_cf
 	}
 }
 
-static void heartbeat(struct dp *dp, bool alive)
+/* No dataplane any more: what the API's "running" reads. */
+static void heartbeat_clear(struct dp *dp)
+{
+	struct xrelay_meta *meta = mapctl_meta(dp->m);
+
+	__atomic_store_n(&meta->dp_pid, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&meta->heartbeat_ns, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&meta->dp_mode, XRELAY_MODE_NONE, __ATOMIC_RELEASE);
+}
+
+/* Alive: the beat, the clock offset and the sockets' statistics. Workers must exist. */
+static void heartbeat(struct dp *dp)
 {
 	struct xrelay_meta *meta = mapctl_meta(dp->m);
 	struct xrelay_queue_stats st;
@@ -256,12 +267,6 @@ static void heartbeat(struct dp *dp, bool alive)
 		__atomic_store_n(&row->rx_invalid_descs, st.rx_invalid_descs, __ATOMIC_RELAXED);
 		__atomic_store_n(&row->rx_ring_full, st.rx_ring_full, __ATOMIC_RELAXED);
 		__atomic_store_n(&row->rx_fill_ring_empty, st.rx_fill_ring_empty, __ATOMIC_RELAXED);
-	}
-	if (!alive) {
-		__atomic_store_n(&meta->dp_pid, 0, __ATOMIC_RELEASE);
-		__atomic_store_n(&meta->heartbeat_ns, 0, __ATOMIC_RELEASE);
-		__atomic_store_n(&meta->dp_mode, XRELAY_MODE_NONE, __ATOMIC_RELEASE);
-		return;
 	}
 	__atomic_store_n(&meta->heartbeat_ns, dp_now_mono(), __ATOMIC_RELEASE);
 }
@@ -470,7 +475,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	heartbeat(&dp, true);
+	heartbeat(&dp);
 	for (q = 0; q < dp.nqueues; q++) {
 		r = worker_start(dp.workers[q]);
 		if (r) {
@@ -500,7 +505,7 @@ int main(int argc, char **argv)
 		}
 		follow(&dp, track, snap, &gen_seen);
 		if (dp_now_mono() - last_beat >= HEARTBEAT_MS * 1000000ull) {
-			heartbeat(&dp, true);
+			heartbeat(&dp);
 			last_beat = dp_now_mono();
 		}
 	}
@@ -523,7 +528,7 @@ out_workers:
 	for (q = 0; q < XRELAY_MAX_CHANNELS; q++)
 		if (track[q].joined)
 			dest_leave(&track[q].group);
-	heartbeat(&dp, false);
+	heartbeat_clear(&dp);
 	pr_info("detached from %s; the pinned maps stay in %s", dp.o.ifname, dp.o.pin_dir);
 out_maps:
 	free(snap);

@@ -34,6 +34,11 @@
 #define SNDBUF (4 << 20)
 #define IDLE_POLL_MS 5
 #define SEND_TAG 1ull /* bit 0 of user_data: a send slot; clear: a writer block */
+/*
+ * A removed channel keeps recording this long before its files close: frames the XDP program
+ * redirected before the key went away may still be in the ring, and belong in the file.
+ */
+#define CLOSE_GRACE_NS (100 * 1000000ull)
 
 /* A file shard with what its completions must update; outlives its channel while draining. */
 struct shard {
@@ -54,6 +59,7 @@ struct wchan {
 	struct xrelay_dp_chan_stats *st;
 	bool seq_seen;
 	__u64 next_seq;
+	__u64 close_at; /* removed: close at this CLOCK_MONOTONIC time; 0 = live */
 };
 
 struct sslot {
@@ -76,8 +82,9 @@ struct worker {
 	struct wchan *ch[XRELAY_MAX_CHANNELS];
 	struct shard *draining;
 	struct xrelay_channel_cfg *snap;
-	__u64 gen_applied; /* config generation applied to ch[] */
-	__u64 seen_gen;	   /* atomic: gen_applied once nothing of it is draining */
+	__u64 gen_applied;    /* config generation applied to ch[] */
+	unsigned int closing; /* channels removed, in their close grace */
+	__u64 seen_gen;	      /* atomic: gen_applied once nothing of it is draining */
 	__u64 rotate_seen;
 	struct sslot *slots;
 	__u32 free_slot;
@@ -249,9 +256,10 @@ static void reconcile(struct worker *w)
 			if (!wc)
 				continue;
 			if (s->state != XRELAY_CH_ACTIVE || s->created_ns != wc->cfg.created_ns) {
-				pr_info("channel %s: queue %u: closing", wc->cfg.name, w->queue);
-				w->ch[id] = NULL;
-				wchan_free(w, wc);
+				if (!wc->close_at) {
+					wc->close_at = dp_now_mono() + CLOSE_GRACE_NS;
+					w->closing++;
+				}
 				continue;
 			}
 			if (s->generation == wc->cfg.generation)
@@ -265,6 +273,17 @@ static void reconcile(struct worker *w)
 			}
 		}
 		w->gen_applied = gen;
+	}
+	/* Removed channels whose grace is over: their shards drain and close. */
+	for (id = 0; w->closing && id < XRELAY_MAX_CHANNELS; id++) {
+		struct wchan *wc = w->ch[id];
+
+		if (!wc || !wc->close_at || dp_now_mono() < wc->close_at)
+			continue;
+		pr_info("channel %s: queue %u: closing", wc->cfg.name, w->queue);
+		w->ch[id] = NULL;
+		w->closing--;
+		wchan_free(w, wc);
 	}
 	/* Draining shards: free those whose files are all closed. */
 	for (pp = &w->draining; *pp;) {
@@ -282,7 +301,7 @@ static void reconcile(struct worker *w)
 		shard_report(s, &rep);
 		pp = &s->next;
 	}
-	if (!w->draining)
+	if (!w->draining && !w->closing)
 		__atomic_store_n(&w->seen_gen, w->gen_applied, __ATOMIC_RELEASE);
 }
 
@@ -456,8 +475,13 @@ static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
 	if (meta.channel_id >= XRELAY_MAX_CHANNELS)
 		goto out;
 	wc = w->ch[meta.channel_id];
-	if (!wc && !(wc = wchan_open(w, meta.channel_id)))
+	if (!wc && !(wc = wchan_open(w, meta.channel_id))) {
+		/* Its channel is gone (past the close grace): counted, so rx = recorded + dropped. */
+		stat_add(&mapctl_dp_stats(w->dp->m)[XRELAY_DP_INDEX(w->queue, meta.channel_id)]
+				  .drops[XRELAY_DROP_NO_WRITER],
+			 1);
 		goto out;
+	}
 	if (parse(p, len, &k)) {
 		stat_add(&wc->st->drops[XRELAY_DROP_TRUNCATED], 1);
 		goto out;
@@ -630,6 +654,7 @@ static void *worker_main(void *arg)
 					w->ch[id] = NULL;
 				}
 			}
+			w->closing = 0;
 			stopping = true;
 			continue;
 		}

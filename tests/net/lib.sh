@@ -27,6 +27,12 @@ XR_TOOLS=${XR_TOOLS:-$BUILD/net}
 case $XR_TOOLS in /*) ;; *) XR_TOOLS=$XR_REPO/$XR_TOOLS ;; esac
 XR_API_BIN=$BUILD/xrelay-api
 XR_DP_BIN=$BUILD/xrelay-dataplane
+
+# A zero-loss rate for a test, in datagrams a second: $1, or a quarter of it when the build is
+# sanitized (SANITIZE set, as make passes it), where every component runs several times slower.
+xr_rate() {
+	if [ -n "${SANITIZE:-}" ]; then echo $(($1 / 4)); else echo "$1"; fi
+}
 UDPGEN=$XR_TOOLS/udpgen
 UDPSUB=$XR_TOOLS/udpsub
 XR_PY=/usr/bin/python3

@@ -21,7 +21,7 @@ xr_need_dataplane
 xr_veth
 
 N=${E2E_N:-100000}
-RATE=${E2E_RATE:-25000}
+RATE=${E2E_RATE:-$(xr_rate 25000)}
 SEED=$((RANDOM * 32768 + RANDOM))
 PORT=5000
 CPUS=()

@@ -14,7 +14,7 @@ xr_need_dataplane
 xr_veth
 
 N=20000
-RATE=20000
+RATE=$(xr_rate 20000)
 G6=ff15::db8:10		# destination group of channel v6
 CG4=239.20.0.1		# channel g4's own address
 CG6=ff15::db8:20	# channel g6's own address

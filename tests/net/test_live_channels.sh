@@ -16,7 +16,7 @@ xr_need_tools
 xr_need_dataplane
 xr_veth
 
-RATE=10000
+RATE=$(xr_rate 10000)
 SECS=4
 N=$((RATE * SECS))
 xr_api

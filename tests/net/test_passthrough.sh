@@ -20,7 +20,7 @@ ip addr add $XR_H4B/24 dev "$XR_H"
 ip -n "$XR_NS" neigh replace $XR_H4B lladdr $XR_HMAC dev "$XR_P" nud permanent
 
 N=5000
-RATE=20000
+RATE=$(xr_rate 20000)
 xr_api
 xr_dataplane --xdp-mode native
 xr_channel_create '{"name": "pt", "port": 5000, "addr": "'$XR_H4'"}'

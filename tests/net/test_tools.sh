@@ -12,7 +12,7 @@ xr_need_tools
 xr_veth
 
 N=20000
-RATE=40000
+RATE=$(xr_rate 40000)
 
 # sub_gen NAME GEN_ARGS -- SUB_ARGS: udpsub in the peer, udpgen from here; prints udpsub's JSON
 # and returns its status.

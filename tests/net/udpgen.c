@@ -6,12 +6,7 @@
  * check anything on the receiving side (udpsub and verify_avro.py do).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,17 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TOOL_NAME "udpgen"
 #include "pattern.h"
+#include "tool.h"
 
 #define BATCH_MAX 256
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -67,35 +56,8 @@ static void usage(FILE *f)
 		BATCH_MAX);
 }
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int parse_u64(const char *s, const char *what, uint64_t max, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v > max) {
-		fprintf(stderr, "udpgen: %s: '%s' is not a number in 0..%" PRIu64 "\n", what, s,
-			max);
-		return -EINVAL;
-	}
-	*ret = v;
-	return 0;
-}
-
 struct gen {
-	struct sockaddr_storage dst;
-	socklen_t dst_len;
-	int family;
-	int multicast;
+	struct tool_addr dst;
 	uint64_t seed;
 	uint64_t count;
 	uint64_t first;
@@ -112,57 +74,32 @@ struct gen {
 
 static int gen_socket(const struct gen *g, const char *bind_if, int src_port, int ttl)
 {
-	int fd, one = 1, ifindex = 0, sndbuf = 4 << 20;
+	int fd, one = 1, ifindex = 0;
 
-	fd = socket(g->family, SOCK_DGRAM, 0);
-	if (fd < 0) {
-		perror("udpgen: socket");
+	fd = tool_socket(g->dst.family, SO_SNDBUFFORCE, SO_SNDBUF, 4 << 20);
+	if (fd < 0)
 		return -1;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (bind_if) {
-		ifindex = (int)if_nametoindex(bind_if);
-		if (!ifindex) {
-			fprintf(stderr, "udpgen: --bind-if %s: no such interface\n", bind_if);
+		ifindex = tool_ifindex("--bind-if", bind_if);
+		if (ifindex < 0 || tool_bind_device(fd, bind_if))
 			goto out_close;
-		}
-		if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, bind_if,
-			       (socklen_t)strlen(bind_if))) {
-			perror("udpgen: SO_BINDTODEVICE");
-			goto out_close;
-		}
 	}
 	if (src_port >= 0) {
-		struct sockaddr_storage a;
-		socklen_t alen;
+		struct tool_addr a;
 
-		memset(&a, 0, sizeof(a));
-		if (g->family == AF_INET) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&a;
-
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons((uint16_t)src_port);
-			alen = sizeof(*s4);
-		} else {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a;
-
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((uint16_t)src_port);
-			alen = sizeof(*s6);
-		}
+		tool_addr_any(g->dst.family, (uint16_t)src_port, &a);
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&a, alen)) {
+		if (bind(fd, (struct sockaddr *)&a.sa, a.len)) {
 			perror("udpgen: bind --src-port");
 			goto out_close;
 		}
 	}
-	if (g->family == AF_INET) {
+	if (g->dst.family == AF_INET) {
 		int pmtu = IP_PMTUDISC_DO, zero = 0;
 
 		if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)))
 			perror("udpgen: IP_MTU_DISCOVER");
-		if (g->multicast) {
+		if (g->dst.multicast) {
 			struct ip_mreqn mr;
 
 			memset(&mr, 0, sizeof(mr));
@@ -186,7 +123,7 @@ static int gen_socket(const struct gen *g, const char *bind_if, int src_port, in
 
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof(one)))
 			perror("udpgen: IPV6_DONTFRAG");
-		if (g->multicast) {
+		if (g->dst.multicast) {
 			if (ifindex && setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex,
 						  sizeof(ifindex))) {
 				perror("udpgen: IPV6_MULTICAST_IF");
@@ -226,12 +163,12 @@ static int send_all(struct gen *g, int fd, struct mmsghdr *msgs, unsigned int n,
 	unsigned int busy = 0;
 
 	while (done < n) {
-		uint64_t before = g->timeline ? now_ns(CLOCK_REALTIME) : 0;
+		uint64_t before = g->timeline ? tool_now_ns(CLOCK_REALTIME) : 0;
 		int r = sendmmsg(fd, msgs + done, n - done, 0);
 
 		if (r > 0 && g->timeline)
 			fprintf(g->timeline, "%" PRIu64 " %d %" PRIu64 " %" PRIu64 "\n",
-				index + done * g->every, r, before, now_ns(CLOCK_REALTIME));
+				index + done * g->every, r, before, tool_now_ns(CLOCK_REALTIME));
 		if (r > 0) {
 			done += (unsigned int)r;
 			busy = 0;
@@ -274,13 +211,13 @@ static int gen_run(struct gen *g, int fd, uint64_t *ret_sent)
 		return -1;
 	}
 	memset(msgs, 0, sizeof(msgs));
-	t0 = now_ns(CLOCK_MONOTONIC);
-	while (sent < g->count && !stop) {
+	t0 = tool_now_ns(CLOCK_MONOTONIC);
+	while (sent < g->count && !tool_stop) {
 		uint64_t n = g->count - sent;
 		unsigned int k;
 
 		if (g->rate) {
-			uint64_t el = now_ns(CLOCK_MONOTONIC) - t0;
+			uint64_t el = tool_now_ns(CLOCK_MONOTONIC) - t0;
 			uint64_t due =
 				(uint64_t)((unsigned __int128)el * g->rate / 1000000000u) + 1;
 
@@ -288,7 +225,7 @@ static int gen_run(struct gen *g, int fd, uint64_t *ret_sent)
 				uint64_t at = t0 + due_at(g, sent);
 
 				if (g->spin) {
-					while (now_ns(CLOCK_MONOTONIC) < at && !stop)
+					while (tool_now_ns(CLOCK_MONOTONIC) < at && !tool_stop)
 						;
 				} else {
 					struct timespec ts = { (time_t)(at / 1000000000u),
@@ -312,8 +249,8 @@ static int gen_run(struct gen *g, int fd, uint64_t *ret_sent)
 			pattern_fill(tape, g->seed, i, b, len);
 			iov[k].iov_base = b;
 			iov[k].iov_len = len;
-			msgs[k].msg_hdr.msg_name = &g->dst;
-			msgs[k].msg_hdr.msg_namelen = g->dst_len;
+			msgs[k].msg_hdr.msg_name = &g->dst.sa;
+			msgs[k].msg_hdr.msg_namelen = g->dst.len;
 			msgs[k].msg_hdr.msg_iov = &iov[k];
 			msgs[k].msg_hdr.msg_iovlen = 1;
 		}
@@ -337,9 +274,7 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "first", required_argument, NULL, 'f' },
 		{ "rate", required_argument, NULL, 'r' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "min-len", required_argument, NULL, 'a' },
-		{ "max-len", required_argument, NULL, 'b' },
+		TOOL_PATTERN_OPTIONS,
 		{ "bind-if", required_argument, NULL, 'i' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "every", required_argument, NULL, 'e' },
@@ -350,16 +285,15 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct gen g;
+	struct tool_pattern_opts po = TOOL_PATTERN_DEFAULTS;
 	const char *dst = NULL, *bind_if = NULL, *timeline = NULL;
-	uint64_t port = 0, v, sent = 0, min_len = 0, max_len = UINT64_MAX, ttl = UINT64_MAX;
+	uint64_t port = 0, v, sent = 0, ttl = UINT64_MAX;
 	uint64_t t_mono0, t_real0, t_mono1, t_real1;
 	int src_port = -1, have_port = 0, fd, c, err;
 	double secs;
-	struct sigaction sa;
 
 	memset(&g, 0, sizeof(g));
 	g.count = 1000;
-	g.seed = 1;
 	g.batch = 32;
 	g.every = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -368,52 +302,46 @@ int main(int argc, char **argv)
 			dst = optarg;
 			break;
 		case 'p':
-			if (parse_u64(optarg, "--port", 65535, &port))
+			if (tool_parse_u64(optarg, "--port", 65535, &port))
 				return 2;
 			have_port = 1;
 			break;
 		case 's':
-			if (parse_u64(optarg, "--src-port", 65535, &v))
+			if (tool_parse_u64(optarg, "--src-port", 65535, &v))
 				return 2;
 			src_port = (int)v;
 			break;
 		case 'n':
-			if (parse_u64(optarg, "--count", UINT32_MAX, &g.count))
+			if (tool_parse_u64(optarg, "--count", UINT32_MAX, &g.count))
 				return 2;
 			break;
 		case 'f':
-			if (parse_u64(optarg, "--first", UINT32_MAX, &g.first))
+			if (tool_parse_u64(optarg, "--first", UINT32_MAX, &g.first))
 				return 2;
 			break;
 		case 'r':
-			if (parse_u64(optarg, "--rate", 100000000, &g.rate))
+			if (tool_parse_u64(optarg, "--rate", 100000000, &g.rate))
 				return 2;
 			break;
-		case 'S':
-			if (parse_u64(optarg, "--seed", UINT64_MAX, &g.seed))
-				return 2;
-			break;
-		case 'a':
-			if (parse_u64(optarg, "--min-len", PATTERN_MAX_LEN, &min_len))
-				return 2;
-			break;
-		case 'b':
-			if (parse_u64(optarg, "--max-len", PATTERN_MAX_LEN, &max_len))
+		case TOOL_OPT_SEED:
+		case TOOL_OPT_MIN_LEN:
+		case TOOL_OPT_MAX_LEN:
+			if (tool_pattern_opt(c, optarg, &po))
 				return 2;
 			break;
 		case 'i':
 			bind_if = optarg;
 			break;
 		case 't':
-			if (parse_u64(optarg, "--ttl", 255, &ttl))
+			if (tool_parse_u64(optarg, "--ttl", 255, &ttl))
 				return 2;
 			break;
 		case 'e':
-			if (parse_u64(optarg, "--every", UINT32_MAX, &g.every) || !g.every)
+			if (tool_parse_u64(optarg, "--every", UINT32_MAX, &g.every) || !g.every)
 				return 2;
 			break;
 		case 'B':
-			if (parse_u64(optarg, "--batch", BATCH_MAX, &v) || !v)
+			if (tool_parse_u64(optarg, "--batch", BATCH_MAX, &v) || !v)
 				return 2;
 			g.batch = (uint32_t)v;
 			break;
@@ -435,50 +363,30 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	memset(&g.dst, 0, sizeof(g.dst));
-	{
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&g.dst;
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&g.dst;
-
-		if (inet_pton(AF_INET, dst, &s4->sin_addr) == 1) {
-			g.family = AF_INET;
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons((uint16_t)port);
-			g.dst_len = sizeof(*s4);
-			g.multicast = IN_MULTICAST(ntohl(s4->sin_addr.s_addr));
-		} else if (inet_pton(AF_INET6, dst, &s6->sin6_addr) == 1) {
-			g.family = AF_INET6;
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((uint16_t)port);
-			g.dst_len = sizeof(*s6);
-			g.multicast = IN6_IS_ADDR_MULTICAST(&s6->sin6_addr);
-			if (bind_if)
-				s6->sin6_scope_id = if_nametoindex(bind_if);
-		} else {
-			fprintf(stderr, "udpgen: --dst %s: not an IPv4 or IPv6 address\n", dst);
-			return 2;
-		}
+	if (tool_addr_parse(dst, (uint16_t)port, &g.dst)) {
+		fprintf(stderr, "udpgen: --dst %s: not an IPv4 or IPv6 address\n", dst);
+		return 2;
 	}
-	if (max_len == UINT64_MAX)
-		max_len = g.family == AF_INET ? 1472 : 1452;
-	if (min_len > max_len) {
-		fprintf(stderr, "udpgen: --min-len %" PRIu64 " > --max-len %" PRIu64 "\n", min_len,
-			max_len);
+	if (g.dst.family == AF_INET6 && bind_if)
+		((struct sockaddr_in6 *)&g.dst.sa)->sin6_scope_id = if_nametoindex(bind_if);
+	if (po.max_len == UINT64_MAX)
+		po.max_len = tool_max_payload(g.dst.family);
+	if (po.min_len > po.max_len) {
+		fprintf(stderr, "udpgen: --min-len %" PRIu64 " > --max-len %" PRIu64 "\n",
+			po.min_len, po.max_len);
 		return 2;
 	}
 	if (g.count && g.first + (g.count - 1) * g.every > UINT32_MAX) {
 		fprintf(stderr, "udpgen: --first + --count x --every exceed 2^32 indices\n");
 		return 2;
 	}
-	g.min_len = (uint32_t)min_len;
-	g.max_len = (uint32_t)max_len;
+	g.seed = po.seed;
+	g.min_len = (uint32_t)po.min_len;
+	g.max_len = (uint32_t)po.max_len;
 	if (ttl == UINT64_MAX)
-		ttl = g.multicast ? 1 : 64;
+		ttl = g.dst.multicast ? 1 : 64;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	(void)sigaction(SIGINT, &sa, NULL);
-	(void)sigaction(SIGTERM, &sa, NULL);
+	tool_catch_signals();
 	/* Wake from clock_nanosleep on time, not up to 50 us late. */
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 
@@ -496,11 +404,11 @@ int main(int argc, char **argv)
 	fd = gen_socket(&g, bind_if, src_port, (int)ttl);
 	if (fd < 0)
 		return 1;
-	t_real0 = now_ns(CLOCK_REALTIME);
-	t_mono0 = now_ns(CLOCK_MONOTONIC);
+	t_real0 = tool_now_ns(CLOCK_REALTIME);
+	t_mono0 = tool_now_ns(CLOCK_MONOTONIC);
 	err = gen_run(&g, fd, &sent);
-	t_mono1 = now_ns(CLOCK_MONOTONIC);
-	t_real1 = now_ns(CLOCK_REALTIME);
+	t_mono1 = tool_now_ns(CLOCK_MONOTONIC);
+	t_real1 = tool_now_ns(CLOCK_REALTIME);
 	close(fd);
 	if (g.timeline && fclose(g.timeline)) {
 		perror("udpgen: --timeline");
@@ -511,6 +419,6 @@ int main(int argc, char **argv)
 	       ", \"end_ns\": %" PRIu64 ", \"seconds\": %.6f, \"rate\": %.1f, \"retries\": %" PRIu64
 	       ", \"interrupted\": %s}\n",
 	       sent, g.first, t_real0, t_real1, secs, secs > 0 ? (double)sent / secs : 0.0,
-	       g.retries, stop ? "true" : "false");
-	return err || stop ? 1 : 0;
+	       g.retries, tool_json_bool(tool_stop));
+	return err || tool_stop ? 1 : 0;
 }

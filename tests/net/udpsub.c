@@ -12,13 +12,9 @@
  * datagram is bad. Without --expect short datagrams are only counted.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,20 +23,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TOOL_NAME "udpsub"
 #include "pattern.h"
+#include "tool.h"
 
 #define BATCH 64
 #define BUF_LEN 65536
 /* Indices tracked for duplicates without --expect (a bitmap of 32 MiB at most). */
 #define TRACK_MAX (1u << 28)
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -70,30 +60,6 @@ static void usage(FILE *f)
 		"once and intact (without --expect: when nothing was bad or duplicated, and with\n"
 		"--every K every index was a multiple of K); 1 otherwise;\n"
 		"2 for usage or setup errors.\n");
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int parse_u64(const char *s, const char *what, uint64_t max, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v > max) {
-		fprintf(stderr, "udpsub: %s: '%s' is not a number in 0..%" PRIu64 "\n", what, s,
-			max);
-		return -EINVAL;
-	}
-	*ret = v;
-	return 0;
 }
 
 static int parse_secs(const char *s, const char *what, double *ret)
@@ -271,68 +237,42 @@ static void sub_datagram(struct sub *s, const uint8_t *buf, uint32_t len)
 
 static int sub_socket(const char *addr, int group, uint16_t port, const char *ifname)
 {
-	struct sockaddr_storage a;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&a;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a;
-	socklen_t alen;
-	int fd, one = 1, zero = 0, rcvbuf = 32 << 20, family;
-	unsigned int ifindex = 0;
+	struct tool_addr a;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&a.sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a.sa;
+	int fd, one = 1, zero = 0, ifindex = 0;
 
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		family = AF_INET;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		alen = sizeof(*s4);
-		if (group && !IN_MULTICAST(ntohl(s4->sin_addr.s_addr))) {
-			fprintf(stderr, "udpsub: --group %s is not a multicast address\n", addr);
-			return -1;
-		}
-	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		family = AF_INET6;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		alen = sizeof(*s6);
-		if (group && !IN6_IS_ADDR_MULTICAST(&s6->sin6_addr)) {
-			fprintf(stderr, "udpsub: --group %s is not a multicast address\n", addr);
-			return -1;
-		}
-	} else {
+	if (tool_addr_parse(addr, port, &a)) {
 		fprintf(stderr, "udpsub: %s: not an IPv4 or IPv6 address\n", addr);
 		return -1;
 	}
-	if (ifname) {
-		ifindex = if_nametoindex(ifname);
-		if (!ifindex) {
-			fprintf(stderr, "udpsub: --if %s: no such interface\n", ifname);
-			return -1;
-		}
-		if (family == AF_INET6)
-			s6->sin6_scope_id = ifindex;
-	}
-	fd = socket(family, SOCK_DGRAM, 0);
-	if (fd < 0) {
-		perror("udpsub: socket");
+	if (group && !a.multicast) {
+		fprintf(stderr, "udpsub: --group %s is not a multicast address\n", addr);
 		return -1;
 	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (!group && ifname &&
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname))) {
-		perror("udpsub: SO_BINDTODEVICE");
-		goto out_close;
+	if (ifname) {
+		ifindex = tool_ifindex("--if", ifname);
+		if (ifindex < 0)
+			return -1;
+		if (a.family == AF_INET6)
+			s6->sin6_scope_id = (uint32_t)ifindex;
 	}
-	if (bind(fd, (struct sockaddr *)&a, alen)) {
+	fd = tool_socket(a.family, SO_RCVBUFFORCE, SO_RCVBUF, 32 << 20);
+	if (fd < 0)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (!group && ifname && tool_bind_device(fd, ifname))
+		goto out_close;
+	if (bind(fd, (struct sockaddr *)&a.sa, a.len)) {
 		fprintf(stderr, "udpsub: bind %s port %u: %s\n", addr, port, strerror(errno));
 		goto out_close;
 	}
-	if (group && family == AF_INET) {
+	if (group && a.family == AF_INET) {
 		struct ip_mreqn mr;
 
 		memset(&mr, 0, sizeof(mr));
 		mr.imr_multiaddr = s4->sin_addr;
-		mr.imr_ifindex = (int)ifindex;
+		mr.imr_ifindex = ifindex;
 		/* Only the groups this socket joined, not every group joined on the host. */
 		(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof(zero));
 		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr))) {
@@ -344,7 +284,7 @@ static int sub_socket(const char *addr, int group, uint16_t port, const char *if
 
 		memset(&mr, 0, sizeof(mr));
 		mr.ipv6mr_multiaddr = s6->sin6_addr;
-		mr.ipv6mr_interface = ifindex;
+		mr.ipv6mr_interface = (unsigned int)ifindex;
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &zero, sizeof(zero));
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr))) {
 			perror("udpsub: IPV6_JOIN_GROUP");
@@ -364,7 +304,7 @@ static int sub_run(struct sub *s, int fd, double timeout, double idle, uint64_t 
 	static uint8_t bufs[BATCH][BUF_LEN];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	uint64_t start = now_ns(CLOCK_MONOTONIC), last = 0, done_at = 0;
+	uint64_t start = tool_now_ns(CLOCK_MONOTONIC), last = 0, done_at = 0;
 	uint64_t end = start + (uint64_t)(timeout * 1e9);
 	uint64_t idle_ns = (uint64_t)(idle * 1e9);
 	int k;
@@ -373,8 +313,8 @@ static int sub_run(struct sub *s, int fd, double timeout, double idle, uint64_t 
 		iov[k].iov_base = bufs[k];
 		iov[k].iov_len = BUF_LEN;
 	}
-	while (!stop) {
-		uint64_t now = now_ns(CLOCK_MONOTONIC), until = end;
+	while (!tool_stop) {
+		uint64_t now = tool_now_ns(CLOCK_MONOTONIC), until = end;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int n, r;
 
@@ -403,10 +343,10 @@ static int sub_run(struct sub *s, int fd, double timeout, double idle, uint64_t 
 			perror("udpsub: recvmmsg");
 			return 1;
 		}
-		last = now_ns(CLOCK_MONOTONIC);
+		last = tool_now_ns(CLOCK_MONOTONIC);
 		if (!s->first_ns)
-			s->first_ns = now_ns(CLOCK_REALTIME);
-		s->last_ns = now_ns(CLOCK_REALTIME);
+			s->first_ns = tool_now_ns(CLOCK_REALTIME);
+		s->last_ns = tool_now_ns(CLOCK_REALTIME);
 		for (k = 0; k < n; k++) {
 			if (msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
 				s->received++;
@@ -434,24 +374,21 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "idle", required_argument, NULL, 'I' },
 		{ "linger", required_argument, NULL, 'l' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "min-len", required_argument, NULL, 'a' },
-		{ "max-len", required_argument, NULL, 'B' },
+		TOOL_PATTERN_OPTIONS,
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static uint8_t tape[PATTERN_TAPE_LEN];
 	struct sub s;
+	struct tool_pattern_opts po = TOOL_PATTERN_DEFAULTS;
+	struct tool_addr a;
 	const char *addr = NULL, *ifname = NULL, *ready = NULL;
-	uint64_t port = 0, min_len = 0, max_len = UINT64_MAX, linger = 200, t0;
+	uint64_t port = 0, linger = 200, t0;
 	double timeout = 30, idle = 3;
 	int group = 0, have_port = 0, every_given = 0, fd, c, timed_out, ok;
-	struct sigaction sa;
-	struct in6_addr tmp6;
 
 	memset(&s, 0, sizeof(s));
-	s.seed = 1;
 	s.every = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -465,7 +402,7 @@ int main(int argc, char **argv)
 			group = c == 'g';
 			break;
 		case 'p':
-			if (parse_u64(optarg, "--port", 65535, &port))
+			if (tool_parse_u64(optarg, "--port", 65535, &port))
 				return 2;
 			have_port = 1;
 			break;
@@ -473,11 +410,11 @@ int main(int argc, char **argv)
 			ifname = optarg;
 			break;
 		case 'n':
-			if (parse_u64(optarg, "--expect", UINT32_MAX, &s.expect))
+			if (tool_parse_u64(optarg, "--expect", UINT32_MAX, &s.expect))
 				return 2;
 			break;
 		case 'e':
-			if (parse_u64(optarg, "--every", UINT32_MAX, &s.every) || !s.every)
+			if (tool_parse_u64(optarg, "--every", UINT32_MAX, &s.every) || !s.every)
 				return 2;
 			every_given = 1;
 			break;
@@ -490,19 +427,13 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'l':
-			if (parse_u64(optarg, "--linger", 600000, &linger))
+			if (tool_parse_u64(optarg, "--linger", 600000, &linger))
 				return 2;
 			break;
-		case 'S':
-			if (parse_u64(optarg, "--seed", UINT64_MAX, &s.seed))
-				return 2;
-			break;
-		case 'a':
-			if (parse_u64(optarg, "--min-len", PATTERN_MAX_LEN, &min_len))
-				return 2;
-			break;
-		case 'B':
-			if (parse_u64(optarg, "--max-len", PATTERN_MAX_LEN, &max_len))
+		case TOOL_OPT_SEED:
+		case TOOL_OPT_MIN_LEN:
+		case TOOL_OPT_MAX_LEN:
+			if (tool_pattern_opt(c, optarg, &po))
 				return 2;
 			break;
 		case 'r':
@@ -520,9 +451,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (max_len == UINT64_MAX)
-		max_len = inet_pton(AF_INET6, addr, &tmp6) == 1 ? 1452 : 1472;
-	if (min_len > max_len) {
+	/* Only for the default length here; sub_socket() says what is wrong with addr. */
+	(void)tool_addr_parse(addr, 0, &a);
+	if (po.max_len == UINT64_MAX)
+		po.max_len = tool_max_payload(a.family);
+	if (po.min_len > po.max_len) {
 		fprintf(stderr, "udpsub: --min-len > --max-len\n");
 		return 2;
 	}
@@ -530,8 +463,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "udpsub: --expect x --every exceeds 2^32 indices\n");
 		return 2;
 	}
-	s.min_len = (uint32_t)min_len;
-	s.max_len = (uint32_t)max_len;
+	s.seed = po.seed;
+	s.min_len = (uint32_t)po.min_len;
+	s.max_len = (uint32_t)po.max_len;
 	s.tape = tape;
 	s.mod_ok = 1;
 	s.min_index = UINT64_MAX;
@@ -546,10 +480,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	(void)sigaction(SIGINT, &sa, NULL);
-	(void)sigaction(SIGTERM, &sa, NULL);
+	tool_catch_signals();
 
 	fd = sub_socket(addr, group, (uint16_t)port, ifname);
 	if (fd < 0)
@@ -563,7 +494,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	t0 = now_ns(CLOCK_MONOTONIC);
+	t0 = tool_now_ns(CLOCK_MONOTONIC);
 	timed_out = sub_run(&s, fd, timeout, idle, linger);
 	close(fd);
 
@@ -583,11 +514,11 @@ int main(int argc, char **argv)
 		printf(", \"min_index\": %" PRIu64 ", \"max_index\": %" PRIu64, s.min_index,
 		       s.max_index);
 	if (every_given)
-		printf(", \"indices_mod_every_ok\": %s", s.mod_ok ? "true" : "false");
+		printf(", \"indices_mod_every_ok\": %s", tool_json_bool(s.mod_ok));
 	printf(", \"expect\": %" PRIu64 ", \"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64
 	       ", \"seconds\": %.3f, \"timed_out\": %s, \"ok\": %s}\n",
-	       s.expect, s.first_ns, s.last_ns, (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9,
-	       timed_out ? "true" : "false", ok ? "true" : "false");
+	       s.expect, s.first_ns, s.last_ns, (double)(tool_now_ns(CLOCK_MONOTONIC) - t0) / 1e9,
+	       tool_json_bool(timed_out), tool_json_bool(ok));
 	free(s.seen);
 	free(s.shorts);
 	return ok ? 0 : 1;
