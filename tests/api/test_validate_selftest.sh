@@ -73,7 +73,7 @@ expect "correct responses" pass "$(cat <<EOF
 {"method":"DELETE","path":"/v1/channels/feed-a","status":204,"content_type":null,"headers":{},"body":null}
 {"method":"GET","path":"/channels/feed-a/schema","status":200,"content_type":"application/json","body":$AVRO}
 {"method":"GET","path":"/v1/channels/feed-a/stats","status":200,"content_type":"application/json","body":$COUNTERS}
-{"method":"GET","path":"/stats","status":200,"content_type":"application/json","body":{"dataplane":$DP,"xdp":$XDP,"channels":{"feed-a":$COUNTERS}}}
+{"method":"GET","path":"/stats","status":200,"content_type":"application/json","body":{"dataplane":$DP,"xdp":$XDP,"sockets":[{"queue":0,"rx_frames":10,"rx_dropped":0,"rx_ring_full":0,"rx_invalid_descs":0,"rx_fill_ring_empty":0}],"channels":{"feed-a":$COUNTERS}}}
 {"method":"GET","path":"/metrics","status":200,"content_type":"text/plain; version=0.0.4","body":"# HELP xrelay_dataplane_running Whether the dataplane runs.\n# TYPE xrelay_dataplane_running gauge\nxrelay_dataplane_running 0\nxrelay_channel_drops_total{channel=\"feed-a\",cause=\"ring_full\"} 5\n"}
 {"method":"GET","path":"/healthz","status":200,"content_type":"application/json","body":{"status":"ok","dataplane":{"running":false,"heartbeat_age_ms":null},"maps":"ok"}}
 {"method":"GET","path":"/channels/nope","status":404,"content_type":"application/problem+json","body":$P404}
