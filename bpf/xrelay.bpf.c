@@ -178,6 +178,9 @@ static __always_inline int xrelay_handle(struct xdp_md *ctx, const int hw_ts)
 		udp_len = bpf_ntohs(udp->len);
 		if (udp_len < sizeof(*udp) || udp_len > bpf_ntohs(iph->tot_len) - ihl)
 			return pass(g, PASS_MALFORMED);
+		/* The frame must hold what the header says (all buffers: jumbo frames are frags). */
+		if ((__u64)(l3 - data) + bpf_ntohs(iph->tot_len) > bpf_xdp_get_buff_len(ctx))
+			return pass(g, PASS_MALFORMED);
 		key_set_v4(&key, iph->daddr, udp->dest);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = l3;
@@ -197,6 +200,9 @@ static __always_inline int xrelay_handle(struct xdp_md *ctx, const int hw_ts)
 		udp_len = bpf_ntohs(udp->len);
 		/* udp->len 0 is a jumbogram (RFC 2675), which needs an extension header: malformed. */
 		if (udp_len < sizeof(*udp) || udp_len > bpf_ntohs(ip6->payload_len))
+			return pass(g, PASS_MALFORMED);
+		if ((__u64)(l3 - data) + sizeof(*ip6) + bpf_ntohs(ip6->payload_len) >
+		    bpf_xdp_get_buff_len(ctx))
 			return pass(g, PASS_MALFORMED);
 		__builtin_memcpy(key.addr, &ip6->daddr, sizeof(key.addr));
 		key.port = udp->dest;

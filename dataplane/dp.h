@@ -29,6 +29,7 @@ struct dp_opts {
 	__u64 flush_ms;
 	enum ocf_codec codec;
 	bool busy_poll;
+	bool nic_timestamps; /* NIC receive timestamps (the PHC must run on UTC) */
 };
 
 struct dp {

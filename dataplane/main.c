@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -66,6 +67,9 @@ static void usage(FILE *f)
 		"                          written (default 100)\n"
 		"  --codec null|deflate    Avro block codec (default null)\n"
 		"  --busy-poll             poll the sockets busily (lowest latency, a full core)\n"
+		"  --nic-timestamps        use the NIC's receive timestamps where the driver gives\n"
+		"                          them (its clock must run on UTC, e.g. phc2sys -O 0);\n"
+		"                          default: the kernel clock at XDP\n"
 		"  -v, --verbose           debug logging\n"
 		"  -h, --help              this text\n"
 		"Signals: INT/TERM flush and close every file and exit; HUP starts new files now.\n",
@@ -210,7 +214,11 @@ static void follow(struct dp *dp, struct chan_track *t, struct xrelay_channel_cf
 			}
 			if (c->state == XRELAY_CH_DRAINING && !k->draining) {
 				k->draining = true;
-				k->drain_gen = gen;
+				/*
+				 * A generation made after seeing DRAINING: a worker that applied
+				 * it has seen the removal (the editor may not have bumped yet).
+				 */
+				k->drain_gen = mapctl_gen_bump(dp->m);
 				k->created_ns = c->created_ns;
 			}
 		}
@@ -285,6 +293,7 @@ int main(int argc, char **argv)
 		{ "flush-ms", required_argument, NULL, 'F' },
 		{ "codec", required_argument, NULL, 'C' },
 		{ "busy-poll", no_argument, NULL, 'b' },
+		{ "nic-timestamps", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -302,7 +311,7 @@ int main(int argc, char **argv)
 	};
 	static struct chan_track track[XRELAY_MAX_CHANNELS];
 	struct xrelay_channel_cfg *snap = NULL;
-	struct xdp_link link = {};
+	struct xdp_link link = { .link_fd = -1 };
 	char err[512] = "", pidcheck[32];
 	struct xrelay_meta *meta;
 	__u64 v, gen_seen = 0, last_beat = 0;
@@ -376,6 +385,9 @@ int main(int argc, char **argv)
 		case 'b':
 			dp.o.busy_poll = true;
 			break;
+		case 'T':
+			dp.o.nic_timestamps = true;
+			break;
 		case 'v':
 			log_level = LOG_LEVEL_DEBUG;
 			break;
@@ -414,8 +426,15 @@ int main(int argc, char **argv)
 		pr_warn("the output folder %s is not writable: %s", dp.o.out_dir, strerror(errno));
 		return 1;
 	}
-	recover_leftovers(dp.out_fd, dp.o.out_dir);
-
+	/*
+	 * One dataplane per output folder, held for the process's life: a second one must not
+	 * "recover" the .part files the first is writing.
+	 */
+	if (flock(dp.out_fd, LOCK_EX | LOCK_NB)) {
+		pr_warn("another xrelay-dataplane writes into %s (its lock is held); one per --out",
+			dp.o.out_dir);
+		return 1;
+	}
 	r = mapctl_open(dp.o.pin_dir, MAPCTL_F_CREATE, &dp.m, err, sizeof(err));
 	if (r) {
 		pr_warn("%s", err);
@@ -429,11 +448,13 @@ int main(int argc, char **argv)
 			pidcheck, dp.o.pin_dir);
 		goto out_maps;
 	}
+	recover_leftovers(dp.out_fd, dp.o.out_dir);
 	snap = malloc(sizeof(*snap) * XRELAY_MAX_CHANNELS);
 	if (!snap)
 		goto out_maps;
 
-	r = xdp_link_attach(dp.m, dp.ifindex, dp.o.ifname, dp.o.xdp_mode, &link, err, sizeof(err));
+	r = xdp_link_attach(dp.m, dp.ifindex, dp.o.ifname, dp.o.xdp_mode, dp.o.nic_timestamps,
+			    &link, err, sizeof(err));
 	if (r) {
 		pr_warn("%s", err);
 		goto out_maps;
@@ -441,7 +462,7 @@ int main(int argc, char **argv)
 	pr_info("XDP program attached to %s in %s mode; timestamps: %s", dp.o.ifname,
 		link.mode == XRELAY_MODE_XDP_NATIVE ? "native (driver)" : "generic (skb)",
 		link.hw_ts ? "the NIC's where it gives one, else the kernel clock"
-			   : "the kernel clock (no NIC timestamps in generic mode)");
+			   : "the kernel clock at XDP");
 	if (dp.o.xdp_mode == 0 && link.mode == XRELAY_MODE_XDP_GENERIC)
 		pr_info("native XDP was refused on %s; generic mode is slower", dp.o.ifname);
 	dp.o.xdp_mode = link.mode;

@@ -58,8 +58,10 @@ struct wchan {
 	struct shard *shard; /* NULL until the first record, and when record is off */
 	struct xrelay_dp_chan_stats *st;
 	bool seq_seen;
+	__u64 first_seq;
 	__u64 next_seq;
-	__u64 close_at; /* removed: close at this CLOCK_MONOTONIC time; 0 = live */
+	__u64 close_at;	      /* removed: close at this CLOCK_MONOTONIC time; 0 = live */
+	__u64 shard_retry_at; /* the shard could not open: not again before (CLOCK_MONOTONIC) */
 };
 
 struct sslot {
@@ -229,6 +231,8 @@ static struct wchan *wchan_open(struct worker *w, __u32 id)
 	}
 	for (i = 0; i < XRELAY_MAX_DESTS; i++)
 		wc->socks[i].fd = -1;
+	if (wc->cfg.ndests > XRELAY_MAX_DESTS) /* an editor that is not mapctl: never trusted */
+		wc->cfg.ndests = XRELAY_MAX_DESTS;
 	wc->id = id;
 	wc->st = &mapctl_dp_stats(w->dp->m)[XRELAY_DP_INDEX(w->queue, id)];
 	socks_open(w, wc, NULL);
@@ -266,6 +270,8 @@ static void reconcile(struct worker *w)
 				continue;
 			old = wc->cfg;
 			wc->cfg = *s;
+			if (wc->cfg.ndests > XRELAY_MAX_DESTS)
+				wc->cfg.ndests = XRELAY_MAX_DESTS;
 			socks_open(w, wc, &old);
 			if (!(s->flags & XRELAY_CH_F_RECORD) && wc->shard) {
 				shard_retire(w, wc->shard);
@@ -383,6 +389,8 @@ static void reap(struct worker *w)
 		__u64 ud = cqe->user_data;
 
 		n++;
+		if (ud == LIBURING_UDATA_TIMEOUT) /* liburing's own, on kernels before 5.11 */
+			continue;
 		if (ud & SEND_TAG) {
 			send_done(w, (__u32)(ud >> 1), cqe->res);
 		} else if (ud) {
@@ -482,15 +490,26 @@ static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
 			 1);
 		goto out;
 	}
+	/*
+	 * A gap in this (channel, queue)'s numbers: frames lost before us (rx ring full). The
+	 * numbers only move forward: generic XDP may run one queue on several CPUs, so a frame can
+	 * arrive after a later-numbered one; it fills a gap counted before, so it is taken back.
+	 */
+	if (!wc->seq_seen || meta.seq >= wc->next_seq) {
+		if (wc->seq_seen && meta.seq > wc->next_seq)
+			stat_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], meta.seq - wc->next_seq);
+		if (!wc->seq_seen)
+			wc->first_seq = meta.seq;
+		wc->seq_seen = true;
+		wc->next_seq = meta.seq + 1;
+	} else if (meta.seq >= wc->first_seq && wc->st->drops[XRELAY_DROP_XSK_GAP]) {
+		__atomic_store_n(&wc->st->drops[XRELAY_DROP_XSK_GAP],
+				 wc->st->drops[XRELAY_DROP_XSK_GAP] - 1, __ATOMIC_RELAXED);
+	}
 	if (parse(p, len, &k)) {
 		stat_add(&wc->st->drops[XRELAY_DROP_TRUNCATED], 1);
 		goto out;
 	}
-	/* A gap in this (channel, queue)'s numbers: frames lost before us (rx ring full). */
-	if (wc->seq_seen && meta.seq > wc->next_seq)
-		stat_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], meta.seq - wc->next_seq);
-	wc->seq_seen = true;
-	wc->next_seq = meta.seq + 1;
 	ts = meta.flags & XRELAY_META_F_TS_HW
 		     ? meta.ts_ns
 		     : meta.ts_ns + (__u64)__atomic_load_n(&w->dp->mono_to_real, __ATOMIC_RELAXED);
@@ -498,8 +517,12 @@ static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
 	if (wc->cfg.flags & XRELAY_CH_F_RECORD) {
 		struct writer_report rep = {};
 
-		if (!wc->shard)
+		/* A shard that cannot open is retried (and logged) once a second, not per frame. */
+		if (!wc->shard && dp_now_mono() >= wc->shard_retry_at) {
 			wc->shard = shard_new(w, wc);
+			if (!wc->shard)
+				wc->shard_retry_at = dp_now_mono() + 1000000000ull;
+		}
 		if (!wc->shard) {
 			stat_add(&wc->st->drops[XRELAY_DROP_NO_WRITER], 1);
 		} else {

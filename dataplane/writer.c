@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * One channel's file shard of one worker; see writer.h. Blocks go through three states: free,
- * filling (at most one), in flight (a write submitted at an offset reserved in its file). A
- * file is closed and renamed only when no write of it is in flight. A write that fails for
- * good cuts its file back to where that block began (so the file stays readable to its last
- * record), counts the block's records and every later block's of that file as dropped, and the
- * shard continues in a new file.
+ * filling (at most one), queued on their file (an offset reserved in it) and written. A file
+ * has at most one write in flight and writes its blocks in order, so a block is counted as
+ * recorded only when everything before it is in the file too. A file is closed and renamed
+ * only when nothing of it is queued. A write that fails for good cuts its file back to where
+ * that block began (so the file stays readable to its last record), counts that block's and
+ * every queued block's records as dropped, and the shard continues in a new file.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,7 +20,9 @@
 struct wfile {
 	struct ocf_file *f;
 	__u64 start_ns;
-	unsigned int inflight;
+	unsigned int inflight; /* blocks queued on it, the one being written included */
+	bool writing;	       /* its head block's write is in flight */
+	struct wblock *head, *tail;
 	bool closing;
 	bool broken;
 	__u64 cut_off; /* when broken: where the file is cut back to */
@@ -40,6 +43,7 @@ struct wblock {
 	unsigned int records;
 	__u64 payload_bytes;
 	int tries;
+	struct wblock *next; /* on its file's queue */
 };
 
 struct writer {
@@ -162,17 +166,45 @@ static int file_open(struct writer *w, __u64 now_ns, struct writer_report *rep)
 	return 0;
 }
 
-static void queue_write(struct io_uring *ring, struct wblock *b)
+/* Submit the write of @wf's head block unless one is in flight. */
+static void file_kick(struct io_uring *ring, struct wfile *wf)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_sqe *sqe;
+	struct wblock *b = wf->head;
 
+	if (wf->writing || !b)
+		return;
+	sqe = io_uring_get_sqe(ring);
 	if (!sqe) {
 		/* The submission queue is full: hand it to the kernel and take a fresh entry. */
 		(void)io_uring_submit(ring);
 		sqe = io_uring_get_sqe(ring);
+		if (!sqe)
+			return; /* still full: the next tick or completion tries again */
 	}
-	io_uring_prep_writev(sqe, ocf_file_fd(b->wf->f), b->iov, (unsigned int)b->iovcnt, b->off);
+	io_uring_prep_writev(sqe, ocf_file_fd(wf->f), b->iov, (unsigned int)b->iovcnt, b->off);
 	io_uring_sqe_set_data(sqe, b);
+	wf->writing = true;
+}
+
+static void file_enqueue(struct io_uring *ring, struct wfile *wf, struct wblock *b)
+{
+	b->next = NULL;
+	if (wf->tail)
+		wf->tail->next = b;
+	else
+		wf->head = b;
+	wf->tail = b;
+	file_kick(ring, wf);
+}
+
+/* The head block is done (written or given up): off the queue. */
+static void file_dequeue(struct wfile *wf)
+{
+	wf->head = wf->head->next;
+	if (!wf->head)
+		wf->tail = NULL;
+	wf->writing = false;
 }
 
 static void drop_block(struct wblock *b, struct writer_report *rep)
@@ -211,7 +243,7 @@ static void submit_fill(struct writer *w, struct io_uring *ring, struct writer_r
 	b->wf = wf;
 	wf->inflight++;
 	w->inflight++;
-	queue_write(ring, b);
+	file_enqueue(ring, wf, b);
 	if (ocf_file_size(wf->f) >= w->o.rotate_bytes)
 		file_retire(w, wf, rep);
 }
@@ -252,6 +284,13 @@ int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t 
 void writer_tick(struct writer *w, struct io_uring *ring, __u64 now_ns, bool rotate,
 		 struct writer_report *rep)
 {
+	struct wfile *wf;
+
+	/* Writes that found the submission queue full go now. */
+	if (w->cur)
+		file_kick(ring, w->cur);
+	for (wf = w->closing; wf; wf = wf->next)
+		file_kick(ring, wf);
 	if (w->fill && (rotate || now_ns - w->fill_first_ns >= w->o.flush_ns))
 		submit_fill(w, ring, rep);
 	if (w->cur && (rotate || now_ns - w->cur->start_ns >= w->o.rotate_ns ||
@@ -268,44 +307,65 @@ void writer_complete(struct writer *w, struct io_uring *ring, struct wblock *b, 
 
 	for (i = 0; i < b->iovcnt; i++)
 		left += b->iov[i].iov_len;
-	if (res >= 0 && (size_t)res < left) {
+	wf->writing = false;
+	if (res > 0 && (size_t)res < left) {
 		/* A short write: the rest goes right after what was written. */
 		ocf_iov_advance(&b->iov, &b->iovcnt, (size_t)res);
 		b->off += (__u64)res;
-		queue_write(ring, b);
+		file_kick(ring, wf);
 		return;
 	}
-	if (res < 0) {
+	if (res <= 0 && left) {
+		/* An error, or nothing written at all (which would otherwise repeat forever). */
 		rep->write_errors++;
-		rep->error = res;
+		rep->error = res ? res : -EIO;
 		if (++b->tries < MAX_TRIES) {
-			queue_write(ring, b);
+			file_kick(ring, wf);
 			return;
 		}
 		/* For good: cut the file back to this block, go on in a new file. */
-		if (!wf->broken || b->start_off < wf->cut_off) {
-			wf->cut_off = b->start_off;
-			wf->cut_records = b->recs_before;
-		}
+		wf->cut_off = b->start_off;
+		wf->cut_records = b->recs_before;
 		wf->broken = true;
-		rep->dropped += b->records;
-	} else if (wf->broken && b->start_off > wf->cut_off) {
-		rep->dropped += b->records; /* written, but past the cut */
-	} else {
-		rep->recorded_packets += b->records;
-		rep->recorded_bytes += b->payload_bytes;
 	}
+	file_dequeue(wf);
+	if (wf->broken) {
+		/* This block and every one queued behind it never reach the file. */
+		rep->dropped += b->records;
+		block_put(b);
+		wf->inflight--;
+		w->inflight--;
+		while (wf->head) {
+			struct wblock *q = wf->head;
+
+			file_dequeue(wf);
+			rep->dropped += q->records;
+			block_put(q);
+			wf->inflight--;
+			w->inflight--;
+		}
+		if (!wf->closing)
+			file_retire(w, wf, rep);
+		else if (!wf->inflight)
+			file_finish(w, wf, rep);
+		return;
+	}
+	rep->recorded_packets += b->records;
+	rep->recorded_bytes += b->payload_bytes;
 	block_put(b);
 	wf->inflight--;
 	w->inflight--;
-	if (wf->broken && !wf->closing)
-		file_retire(w, wf, rep);
-	else if (wf->closing && !wf->inflight)
+	file_kick(ring, wf);
+	if (wf->closing && !wf->inflight)
 		file_finish(w, wf, rep);
 }
 
 bool writer_drain(struct writer *w, struct io_uring *ring, struct writer_report *rep)
 {
+	struct wfile *wf;
+
+	for (wf = w->closing; wf; wf = wf->next)
+		file_kick(ring, wf);
 	if (w->fill)
 		submit_fill(w, ring, rep);
 	if (w->cur)

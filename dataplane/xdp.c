@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -13,24 +14,26 @@
 
 static int try_attach(struct xdp_link *l, int ifindex, unsigned int mode_flag)
 {
-	/* Only where no program is: never take over someone else's. */
-	unsigned int flags = mode_flag | XDP_FLAGS_UPDATE_IF_NOEXIST;
+	/* A link never replaces another program: the kernel refuses (EBUSY) if one is there. */
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = mode_flag);
+	int fd = bpf_link_create(xdpprog_fd(l->prog), ifindex, BPF_XDP, &opts);
 
-	if (bpf_xdp_attach(ifindex, xdpprog_fd(l->prog), flags, NULL))
+	if (fd < 0)
 		return -errno;
-	l->flags = mode_flag;
+	l->link_fd = fd;
 	return 0;
 }
 
-int xdp_link_attach(struct mapctl *m, int ifindex, const char *ifname, int mode,
+int xdp_link_attach(struct mapctl *m, int ifindex, const char *ifname, int mode, bool nic_ts,
 		    struct xdp_link *ret, char *err, size_t errlen)
 {
-	struct xdp_link l = { .ifindex = ifindex };
+	struct xdp_link l = { .ifindex = ifindex, .link_fd = -1 };
 	__u32 prog_id = 0;
 	int r;
 
 	/* The NIC-timestamp variant needs a device-bound load, native mode only. */
-	r = xdpprog_load(m, mode == XRELAY_MODE_XDP_GENERIC ? 0 : ifindex, &l.prog, &l.hw_ts);
+	r = xdpprog_load(m, nic_ts && mode != XRELAY_MODE_XDP_GENERIC ? ifindex : 0, &l.prog,
+			 &l.hw_ts);
 	if (r) {
 		snprintf(err, errlen, "loading the XDP program: %s%s", strerror(-r),
 			 r == -EPERM ? " (needs root, or CAP_BPF and CAP_NET_ADMIN)" : "");
@@ -81,13 +84,11 @@ int xdp_link_attach(struct mapctl *m, int ifindex, const char *ifname, int mode,
 
 void xdp_link_detach(struct xdp_link *l)
 {
-	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = -1);
-
 	if (!l->prog)
 		return;
-	opts.old_prog_fd = xdpprog_fd(l->prog);
-	/* Detach only if ours is still the one attached. */
-	(void)bpf_xdp_detach(l->ifindex, l->flags | XDP_FLAGS_REPLACE, &opts);
+	if (l->link_fd >= 0)
+		close(l->link_fd); /* the link's last reference: the program is detached */
+	l->link_fd = -1;
 	xdpprog_close(l->prog);
 	l->prog = NULL;
 }

@@ -48,7 +48,8 @@ size_t testpkt_build(const struct testpkt *r, __u8 *buf, size_t cap)
 		ip->ihl = r->bad == TESTPKT_BAD_IHL ? 4 : (__u8)(ihl / 4);
 		ip->ttl = 64;
 		ip->protocol = r->proto ? r->proto : IPPROTO_UDP;
-		ip->tot_len = htons((__u16)(ihl + l4len));
+		ip->tot_len =
+			htons((__u16)(ihl + l4len + (r->bad == TESTPKT_BAD_L3_LEN_LONG ? 100 : 0)));
 		ip->frag_off = htons(r->frag_off);
 		ip->saddr = htonl(0xc0000201);
 		if (inet_pton(AF_INET, r->dst, &ip->daddr) != 1)
@@ -67,7 +68,8 @@ size_t testpkt_build(const struct testpkt *r, __u8 *buf, size_t cap)
 		if (r->v6_nexthdr == 0xff)
 			ip6->nexthdr = 0; /* hop-by-hop */
 		ip6->hop_limit = 64;
-		ip6->payload_len = htons((__u16)l4len);
+		ip6->payload_len =
+			htons((__u16)(l4len + (r->bad == TESTPKT_BAD_L3_LEN_LONG ? 100 : 0)));
 		if (inet_pton(AF_INET6, "2001:db8::1", &ip6->saddr) != 1 ||
 		    inet_pton(AF_INET6, r->dst, &ip6->daddr) != 1)
 			return 0;

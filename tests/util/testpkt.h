@@ -17,6 +17,7 @@ enum testpkt_bad {
 	TESTPKT_BAD_UDP_LEN_SHORT, /* UDP length 7 */
 	TESTPKT_BAD_IHL,	   /* IPv4 ihl 4 */
 	TESTPKT_BAD_VERSION,	   /* IPv4 ethertype, version 6 */
+	TESTPKT_BAD_L3_LEN_LONG,   /* IPv4 total / IPv6 payload length 100 past the frame */
 };
 
 struct testpkt {
