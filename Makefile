@@ -160,7 +160,7 @@ fuzz: deps
 check: test
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
 	$(Q)for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 	$(Q)for b in tests/bench/bench_*.sh; do echo "== $$b"; BUILD=$(BUILD) sh $$b || exit 1; done
 
@@ -173,5 +173,10 @@ format-check:
 
 clean:
 	$(Q)rm -rf build
+
+# Benchmark parts with their own build rules (tests/bench/<part>/rules.mk): they add their
+# outputs to BENCH_TOOLS, built by make bench (not by make test).
+BENCH_TOOLS :=
+-include $(wildcard tests/bench/*/rules.mk)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
