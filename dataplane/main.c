@@ -245,6 +245,24 @@ static void follow(struct dp *dp, struct chan_track *t, struct xrelay_channel_cf
 	}
 }
 
+/* CLOCK_REALTIME - CLOCK_MONOTONIC in ns, from the narrowest of 5 bracketed readings. */
+static __s64 clock_offset(void)
+{
+	__u64 best = UINT64_MAX;
+	__s64 off = 0;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		__u64 m0 = dp_now_mono(), r = dp_now_real(), m1 = dp_now_mono();
+
+		if (m1 - m0 < best) {
+			best = m1 - m0;
+			off = (__s64)(r - (m0 + (m1 - m0) / 2));
+		}
+	}
+	return off;
+}
+
 /* No dataplane any more: what the API's "running" reads. */
 static void heartbeat_clear(struct dp *dp)
 {
@@ -263,8 +281,12 @@ static void heartbeat(struct dp *dp)
 	__s64 off;
 	unsigned int q;
 
-	/* The XDP program stamps CLOCK_MONOTONIC; files want UTC. Re-measured every beat. */
-	off = (__s64)(dp_now_real() - dp_now_mono());
+	/*
+	 * The XDP program stamps CLOCK_MONOTONIC; files want UTC. Re-measured every beat from the
+	 * tightest of a few (monotonic, real, monotonic) readings, so a preemption between two
+	 * reads cannot skew every timestamp until the next beat.
+	 */
+	off = clock_offset();
 	__atomic_store_n(&dp->mono_to_real, off, __ATOMIC_RELAXED);
 	for (q = 0; q < dp->nqueues; q++) {
 		struct xrelay_queue_stats *row = &mapctl_queue_stats(dp->m)[q];

@@ -39,6 +39,11 @@
  * redirected before the key went away may still be in the ring, and belong in the file.
  */
 #define CLOSE_GRACE_NS (100 * 1000000ull)
+/*
+ * The longest a stop waits for writes and sends in flight: a dead disk must not hang it. What
+ * is left then stays as .part files, recovered at the next start.
+ */
+#define STOP_DEADLINE_NS (10 * 1000000000ull)
 
 /* A file shard with what its completions must update; outlives its channel while draining. */
 struct shard {
@@ -259,6 +264,9 @@ static void reconcile(struct worker *w)
 
 			if (!wc)
 				continue;
+			if (s->generation != wc->cfg.generation &&
+			    mapctl_channel_get(m, id, &w->snap[id]))
+				continue; /* the batched read may be torn: act on a checked one */
 			if (s->state != XRELAY_CH_ACTIVE || s->created_ns != wc->cfg.created_ns) {
 				if (!wc->close_at) {
 					wc->close_at = dp_now_mono() + CLOSE_GRACE_NS;
@@ -601,7 +609,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct dp *dp = w->dp;
 	struct pollfd pfd = { .fd = umem_fd(w->u), .events = POLLIN };
-	__u64 last_tick = 0, now;
+	__u64 last_tick = 0, now, stop_deadline = 0;
 	unsigned int n, i;
 	__u32 idx;
 	bool stopping = false;
@@ -646,6 +654,12 @@ static void *worker_main(void *arg)
 			if (!w->draining && !io_uring_sq_ready(&w->ring) &&
 			    w->slots_free == SEND_SLOTS)
 				break;
+			if (dp_now_mono() > stop_deadline) {
+				pr_warn("queue %u: writes or sends still in flight after %llu s; leaving "
+					"their files as .part, recovered at the next start",
+					w->queue, STOP_DEADLINE_NS / 1000000000ull);
+				break;
+			}
 			{
 				struct __kernel_timespec ts = { .tv_nsec = 50 * 1000000 };
 				struct io_uring_cqe *cqe;
@@ -679,6 +693,7 @@ static void *worker_main(void *arg)
 			}
 			w->closing = 0;
 			stopping = true;
+			stop_deadline = dp_now_mono() + STOP_DEADLINE_NS;
 			continue;
 		}
 		if (!n) {
