@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "store.h"
+#include "xrelay/clock.h"
 #include "xrelay/log.h"
 
 struct store {
@@ -30,14 +31,6 @@ struct store {
 	__u32 cache_ids[XRELAY_MAX_CHANNELS];
 	struct xrelay_channel_cfg cache_cfgs[XRELAY_MAX_CHANNELS];
 };
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
 
 static __u32 map_id(int fd)
 {
@@ -72,7 +65,7 @@ static void reopen(struct store *s)
 	mapctl_close(s->m);
 	s->m = NULL;
 	r = mapctl_open(s->pin_dir, MAPCTL_F_CREATE, &m, s->last_msg, sizeof(s->last_msg));
-	s->checked_ns = mono_ns();
+	s->checked_ns = clock_ns(CLOCK_MONOTONIC);
 	if (r) {
 		if (r != s->last_err)
 			pr_warn("maps in %s unusable: %s", s->pin_dir, s->last_msg);
@@ -121,7 +114,7 @@ const char *store_pin_dir(const struct store *s)
 
 int store_acquire(struct store *s, struct mapctl **ret_m, char *err, size_t errlen)
 {
-	__u64 now = mono_ns();
+	__u64 now = clock_ns(CLOCK_MONOTONIC);
 
 	pthread_rwlock_rdlock(&s->lock);
 	/* At most once a second: are the pins still the maps we hold? */

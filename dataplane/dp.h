@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #include "ocf.h"
+#include "xrelay/clock.h"
 #include "xrelay/mapctl.h"
 
 struct worker;
@@ -46,7 +47,14 @@ struct dp {
 };
 
 /* Monotonic (as the XDP program stamps) and real-time now, in ns. */
-__u64 dp_now_mono(void);
-__u64 dp_now_real(void);
+static inline __u64 dp_now_mono(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static inline __u64 dp_now_real(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
 
 #endif

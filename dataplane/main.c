@@ -31,22 +31,6 @@
 #define TICK_MS 20
 #define HEARTBEAT_MS 250
 
-__u64 dp_now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
-__u64 dp_now_real(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -334,7 +318,7 @@ int main(int argc, char **argv)
 	static struct chan_track track[XRELAY_MAX_CHANNELS];
 	struct xrelay_channel_cfg *snap = NULL;
 	struct xdp_link link = { .link_fd = -1 };
-	char err[512] = "", pidcheck[32];
+	char err[512] = "";
 	struct xrelay_meta *meta;
 	__u64 v, gen_seen = 0, last_beat = 0;
 	unsigned int q;
@@ -465,9 +449,8 @@ int main(int argc, char **argv)
 	meta = mapctl_meta(dp.m);
 	if (meta->dp_pid && (__u32)getpid() != meta->dp_pid &&
 	    mapctl_dataplane_alive(dp.m, 3000, NULL)) {
-		snprintf(pidcheck, sizeof(pidcheck), "%u", meta->dp_pid);
-		pr_warn("another dataplane (pid %s) serves the maps in %s; one per pin directory",
-			pidcheck, dp.o.pin_dir);
+		pr_warn("another dataplane (pid %u) serves the maps in %s; one per pin directory",
+			meta->dp_pid, dp.o.pin_dir);
 		goto out_maps;
 	}
 	recover_leftovers(dp.out_fd, dp.o.out_dir);

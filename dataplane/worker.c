@@ -97,7 +97,6 @@ struct worker {
 	__u32 free_slot;
 	__u32 slots_free;
 	struct xrelay_queue_stats *qst;
-	unsigned int pending_sqes;
 	bool stop_grace; /* stopping: the ring was found empty once after the grace poll */
 };
 
@@ -364,17 +363,14 @@ static void send_one(struct worker *w, struct wchan *wc, struct dest_sock *ds, _
 	w->u->refs[frame / UMEM_FRAME_SIZE]++;
 	io_uring_prep_sendmsg(sqe, ds->fd, &s->mh, 0);
 	io_uring_sqe_set_data64(sqe, ((__u64)i << 1) | SEND_TAG);
-	w->pending_sqes++;
 }
 
 static void send_done(struct worker *w, __u32 i, int res)
 {
 	struct sslot *s = &w->slots[i];
-	struct wchan *wc = w->ch[s->id];
 	struct xrelay_dp_chan_stats *st =
 		&mapctl_dp_stats(w->dp->m)[XRELAY_DP_INDEX(w->queue, s->id)];
 
-	(void)wc;
 	if (res >= 0) {
 		stat_add(&st->sent_packets, 1);
 		stat_add(&st->sent_bytes, s->iov.iov_len);

@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "xrelay/clock.h"
 #include "xrelay/mapctl.h"
 
 #ifndef BPF_FS_MAGIC
@@ -446,19 +447,11 @@ __u64 mapctl_gen_bump(struct mapctl *m)
 	return __atomic_add_fetch(&m->meta->config_gen, 1, __ATOMIC_ACQ_REL);
 }
 
-static __u64 now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 bool mapctl_dataplane_alive(const struct mapctl *m, __u64 max_age_ms, __u64 *ret_age_ms)
 {
 	__u64 hb = __atomic_load_n(&m->meta->heartbeat_ns, __ATOMIC_ACQUIRE);
 	__u32 pid = __atomic_load_n(&m->meta->dp_pid, __ATOMIC_ACQUIRE);
-	__u64 now = now_ns(CLOCK_MONOTONIC), age;
+	__u64 now = clock_ns(CLOCK_MONOTONIC), age;
 
 	age = hb && hb <= now ? (now - hb) / 1000000 : UINT64_MAX;
 	if (hb && hb > now)
@@ -725,7 +718,7 @@ int mapctl_channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, __u32 *
 	/* Invariant 1: config and zeroed counters first, the key last. */
 	cfg->state = XRELAY_CH_ACTIVE;
 	cfg->generation = all[id].generation + 1;
-	cfg->created_ns = now_ns(CLOCK_REALTIME);
+	cfg->created_ns = clock_ns(CLOCK_REALTIME);
 	memset(cfg->reserved, 0, sizeof(cfg->reserved));
 	r = channel_reset(m, id);
 	if (r)
