@@ -7,6 +7,7 @@
 #ifndef XRELAY_DP_H
 #define XRELAY_DP_H
 
+#include <sched.h>
 #include <stdbool.h>
 
 #include <linux/types.h>
@@ -31,6 +32,7 @@ struct dp_opts {
 	enum ocf_codec codec;
 	bool busy_poll;
 	bool nic_timestamps; /* NIC receive timestamps (the PHC must run on UTC) */
+	bool xsk_tx_off;     /* every destination through its socket, none through the tx ring */
 };
 
 struct dp {
@@ -44,6 +46,7 @@ struct dp {
 	__u64 rotate_epoch; /* atomic: bumped by SIGHUP */
 	__s64 mono_to_real; /* atomic: CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	bool zerocopy;
+	cpu_set_t worker_cpus; /* the CPUs workers are pinned to (set before they are created) */
 };
 
 /* Monotonic (as the XDP program stamps) and real-time now, in ns. */

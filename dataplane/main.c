@@ -54,6 +54,8 @@ static void usage(FILE *f)
 		"  --nic-timestamps        use the NIC's receive timestamps where the driver gives\n"
 		"                          them (its clock must run on UTC, e.g. phc2sys -O 0);\n"
 		"                          default: the kernel clock at XDP\n"
+		"  --xsk-tx on|off         send to IPv4 groups out of IF through the AF_XDP tx\n"
+		"                          ring, no socket (default on; off: sockets for all)\n"
 		"  -v, --verbose           debug logging\n"
 		"  -h, --help              this text\n"
 		"Signals: INT/TERM flush and close every file and exit; HUP starts new files now.\n",
@@ -300,6 +302,7 @@ int main(int argc, char **argv)
 		{ "codec", required_argument, NULL, 'C' },
 		{ "busy-poll", no_argument, NULL, 'b' },
 		{ "nic-timestamps", no_argument, NULL, 'T' },
+		{ "xsk-tx", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -394,6 +397,13 @@ int main(int argc, char **argv)
 		case 'T':
 			dp.o.nic_timestamps = true;
 			break;
+		case 'X':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				pr_warn("--xsk-tx: '%s' is neither on nor off", optarg);
+				return 2;
+			}
+			dp.o.xsk_tx_off = !strcmp(optarg, "off");
+			break;
 		case 'v':
 			log_level = LOG_LEVEL_DEBUG;
 			break;
@@ -478,6 +488,14 @@ int main(int argc, char **argv)
 	if (dp.nqueues > XRELAY_MAX_QUEUES)
 		dp.nqueues = XRELAY_MAX_QUEUES;
 	online = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	CPU_ZERO(&dp.worker_cpus);
+	for (q = 0; q < dp.nqueues; q++) {
+		int cpu =
+			dp.o.ncpus ? dp.o.cpus[q % dp.o.ncpus] : (int)q % (online > 0 ? online : 1);
+
+		if (cpu >= 0 && cpu < CPU_SETSIZE)
+			CPU_SET(cpu, &dp.worker_cpus);
+	}
 	for (q = 0; q < dp.nqueues; q++) {
 		int cpu =
 			dp.o.ncpus ? dp.o.cpus[q % dp.o.ncpus] : (int)q % (online > 0 ? online : 1);

@@ -23,13 +23,13 @@ static int bind_socket(struct umem *u, const char *ifname, __u32 queue, __u16 bi
 {
 	struct xsk_socket_config cfg = {
 		.rx_size = UMEM_RX_SIZE,
-		.tx_size = 0,
+		.tx_size = UMEM_TX_SIZE,
 		/* Our own XDP program and XSKMAP: libxdp must load nothing. */
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
 	};
 
-	return xsk_socket__create(&u->xsk, ifname, queue, u->umem, &u->rx, NULL, &cfg);
+	return xsk_socket__create(&u->xsk, ifname, queue, u->umem, &u->rx, &u->tx, &cfg);
 }
 
 int umem_create(const char *ifname, __u32 queue, unsigned int flags, int xsks_fd, struct umem **ret,
@@ -37,7 +37,7 @@ int umem_create(const char *ifname, __u32 queue, unsigned int flags, int xsks_fd
 {
 	const struct xsk_umem_config ucfg = {
 		.fill_size = UMEM_FILL_SIZE,
-		.comp_size = 64, /* no transmit: the completion ring stays empty */
+		.comp_size = UMEM_COMP_SIZE,
 		.frame_size = UMEM_FRAME_SIZE,
 		.frame_headroom = 0,
 	};
@@ -141,6 +141,14 @@ __u32 umem_refill(struct umem *u)
 		*xsk_ring_prod__fill_addr(&u->fq, idx + i) = u->free[--u->nfree];
 	xsk_ring_prod__submit(&u->fq, n);
 	return n;
+}
+
+void umem_tx_kick(struct umem *u)
+{
+	if (!xsk_ring_prod__needs_wakeup(&u->tx))
+		return;
+	/* EAGAIN, EBUSY (device busy) and ENOBUFS leave the frames queued for the next kick. */
+	(void)sendto(xsk_socket__fd(u->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
 }
 
 int umem_stats(const struct umem *u, __u64 *rx_dropped, __u64 *rx_invalid, __u64 *rx_ring_full,

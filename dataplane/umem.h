@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One rx queue's AF_XDP socket and its UMEM: the frames, the fill and rx rings, and the stack
- * of frames the worker has finished with. Owned by one worker thread; nothing here is shared.
+ * One rx queue's AF_XDP socket and its UMEM: the frames, the fill, rx, tx and completion rings,
+ * and the stack of frames the worker has finished with. Owned by one worker thread; nothing
+ * here is shared.
  *
  * Frame life cycle (invariants):
  *  1. Every frame is in exactly one place: the fill ring (the kernel's to fill), the rx ring
  *     (filled, not yet taken), the worker (taken: being recorded, or held by sends in flight),
  *     or the free stack (done, waiting to go back to the fill ring).
  *  2. A frame goes back only when nothing refers to it: the record is copied into a block at
- *     once, so only re-sends in flight hold a frame (its reference count).
+ *     once, so only re-sends in flight hold a frame (its reference count): a socket send until
+ *     its completion, a transmission on the tx ring until the kernel hands its address back on
+ *     the completion ring.
+ *  3. A frame the worker takes from the free stack to transmit a copy is "taken" as well, with
+ *     that transmission its only reference.
  *
  *      fill ring --kernel--> rx ring --worker--> taken --last ref--> free stack --refill--+
- *          ^                                                                               |
+ *          ^                                      | ^                   |                 |
+ *          |                        tx ring <-----+ +--- completion     +--> taken (copy) |
  *          +-------------------------------------------------------------------------------+
  */
 #ifndef XRELAY_DP_UMEM_H
@@ -24,9 +30,11 @@
 #include <xdp/xsk.h>
 
 #define UMEM_FRAME_SIZE 4096u
-#define UMEM_FRAMES 8192u /* 32 MiB a queue */
-#define UMEM_FILL_SIZE 4096u
-#define UMEM_RX_SIZE 4096u
+#define UMEM_FRAMES 16384u /* 64 MiB a queue */
+#define UMEM_FILL_SIZE 8192u
+#define UMEM_RX_SIZE 8192u
+#define UMEM_TX_SIZE 2048u
+#define UMEM_COMP_SIZE 2048u
 
 struct umem {
 	void *area;
@@ -35,7 +43,9 @@ struct umem {
 	struct xsk_ring_prod fq;
 	struct xsk_ring_cons cq;
 	struct xsk_ring_cons rx;
-	__u64 *free; /* stack of frame base addresses */
+	struct xsk_ring_prod tx;
+	__u32 tx_inflight; /* on the tx ring or sent, not yet on the completion ring */
+	__u64 *free;	   /* stack of frame base addresses */
 	__u32 nfree;
 	__u16 *refs; /* per frame: references held by sends in flight */
 	bool zerocopy;
@@ -81,6 +91,33 @@ static inline void umem_put(struct umem *u, __u64 addr)
 
 /* Give free frames back to the fill ring; returns how many. Never blocks. */
 __u32 umem_refill(struct umem *u);
+
+/*
+ * Queue @len bytes at UMEM offset @addr (within one frame) for transmission. 0, or -ENOBUFS
+ * when the tx ring is full. Nothing leaves before umem_tx_kick.
+ */
+static inline int umem_tx_push(struct umem *u, __u64 addr, __u32 len)
+{
+	struct xdp_desc *d;
+	__u32 idx;
+
+	if (xsk_ring_prod__reserve(&u->tx, 1, &idx) != 1)
+		return -ENOBUFS;
+	d = xsk_ring_prod__tx_desc(&u->tx, idx);
+	d->addr = addr;
+	d->len = len;
+	d->options = 0;
+	xsk_ring_prod__submit(&u->tx, 1);
+	u->tx_inflight++;
+	return 0;
+}
+
+/*
+ * Have the kernel transmit what the tx ring holds, if it wants telling (need_wakeup): one
+ * sendto. In copy mode the kernel sends on this thread, a budget of frames per call, so the
+ * caller kicks again while frames wait. Never blocks; a busy device is tried at the next kick.
+ */
+void umem_tx_kick(struct umem *u);
 
 /*
  * The socket's XDP_STATISTICS into the given counters (cumulative since bind). Thread-safe

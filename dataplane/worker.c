@@ -25,6 +25,7 @@
 #include "umem.h"
 #include "worker.h"
 #include "writer.h"
+#include "xsktx.h"
 #include "xrelay/avro.h"
 #include "xrelay/log.h"
 
@@ -60,6 +61,8 @@ struct wchan {
 	__u32 id;
 	struct xrelay_channel_cfg cfg;
 	struct dest_sock socks[XRELAY_MAX_DESTS];
+	bool fast[XRELAY_MAX_DESTS];		/* sent through the AF_XDP tx ring */
+	struct xsktx_hdr txh[XRELAY_MAX_DESTS]; /* and these are its headers */
 	struct shard *shard; /* NULL until the first record, and when record is off */
 	struct xrelay_dp_chan_stats *st;
 	bool seq_seen;
@@ -97,6 +100,9 @@ struct worker {
 	__u32 free_slot;
 	__u32 slots_free;
 	struct xrelay_queue_stats *qst;
+	__u32 *tx_chan;	 /* per UMEM frame on the tx ring: its channel id, for the counters */
+	__u32 *tx_len;	 /* and its payload length */
+	__u32 tx_queued; /* pushed on the tx ring since the last kick */
 	bool stop_grace; /* stopping: the ring was found empty once after the grace poll */
 };
 
@@ -184,6 +190,30 @@ static void shard_retire(struct worker *w, struct shard *s)
 	w->draining = s;
 }
 
+/*
+ * Which destinations the AF_XDP tx ring serves: IPv4 groups out of the capture interface (see
+ * xsktx.h); the others, and datagrams too long for the MTU, go through their sockets. The
+ * interface is looked up anew, so an address changed since the last time is followed.
+ */
+static void tx_paths(struct worker *w, struct wchan *wc)
+{
+	struct xsktx_iface ifc;
+	bool have = !w->dp->o.xsk_tx_off && !xsktx_iface(w->dp->o.ifname, &ifc);
+	char what[DEST_FORMAT_MAX];
+	__u32 i;
+
+	for (i = 0; i < XRELAY_MAX_DESTS; i++) {
+		bool was = wc->fast[i];
+
+		wc->fast[i] = have && i < wc->cfg.ndests &&
+			      xsktx_dest(&wc->cfg.dests[i], w->dp->o.ifname, &ifc, &wc->txh[i]);
+		if (wc->fast[i] && !was && w->queue == 0 &&
+		    dest_format(&wc->cfg.dests[i], what, sizeof(what)) > 0)
+			pr_info("channel %s: %s through the AF_XDP tx ring of %s", wc->cfg.name,
+				what, w->dp->o.ifname);
+	}
+}
+
 static void socks_open(struct worker *w, struct wchan *wc, const struct xrelay_channel_cfg *old)
 {
 	char what[DEST_FORMAT_MAX];
@@ -199,7 +229,16 @@ static void socks_open(struct worker *w, struct wchan *wc, const struct xrelay_c
 		dest_close(&wc->socks[i]);
 		if (i >= wc->cfg.ndests)
 			continue;
-		r = dest_open(&wc->cfg.dests[i], SNDBUF, 0, &wc->socks[i]);
+		/*
+		 * A multicast destination's socket is connected: an unconnected socket looks the
+		 * route up and allocates and frees a dst entry for every datagram (multicast
+		 * output routes are not cached), a third of the send path's cost here. A group
+		 * sends no ICMP errors back, so connecting costs nothing; a unicast destination's
+		 * port-unreachable would fail the next send of a connected socket instead.
+		 */
+		r = dest_open(&wc->cfg.dests[i], SNDBUF,
+			      dest_is_multicast(wc->cfg.dests[i].addr) ? DEST_F_CONNECT : 0,
+			      &wc->socks[i]);
 		(void)dest_format(&wc->cfg.dests[i], what, sizeof(what));
 		if (r)
 			pr_warn("channel %s: queue %u: destination %s: %s; its copies are counted as "
@@ -208,6 +247,7 @@ static void socks_open(struct worker *w, struct wchan *wc, const struct xrelay_c
 		else if (w->queue == 0)
 			pr_info("channel %s: sending to %s", wc->cfg.name, what);
 	}
+	tx_paths(w, wc);
 }
 
 static void wchan_free(struct worker *w, struct wchan *wc)
@@ -354,8 +394,8 @@ static void send_one(struct worker *w, struct wchan *wc, struct dest_sock *ds, _
 	w->slots_free--;
 	s->iov.iov_base = (void *)payload;
 	s->iov.iov_len = len;
-	s->mh.msg_name = &ds->addr;
-	s->mh.msg_namelen = ds->addrlen;
+	s->mh.msg_name = ds->connected ? NULL : &ds->addr;
+	s->mh.msg_namelen = ds->connected ? 0 : ds->addrlen;
 	s->mh.msg_iov = &s->iov;
 	s->mh.msg_iovlen = 1;
 	s->frame = frame;
@@ -469,6 +509,78 @@ static int parse(const __u8 *p, __u32 len, struct pkt *k)
 	return 0;
 }
 
+/*
+ * Transmit the datagram @k of @frame (whose packet starts at @pkt) to destination @i through
+ * the tx ring: the first such copy in place, its headers written over the received ones right
+ * before the payload (the record is already copied and socket sends read the payload only);
+ * further copies in a frame from the free stack. False when it cannot (no room before the
+ * payload nor a free frame, the tx ring full, past the MTU): the caller sends through the
+ * socket instead. The frame is held until the kernel gives its address back (reap_tx).
+ */
+static bool tx_one(struct worker *w, struct wchan *wc, __u32 i, __u64 frame, const __u8 *pkt,
+		   const struct pkt *k, bool *inplace)
+{
+	struct umem *u = w->u;
+	__u64 base = frame;
+	__u8 *at;
+	__u32 fi;
+
+	if (k->plen > wc->txh[i].max_payload)
+		return false;
+	if (*inplace && k->payload - XSKTX_HDR_LEN >= pkt) {
+		at = (__u8 *)(uintptr_t)(k->payload - XSKTX_HDR_LEN);
+	} else {
+		if (!u->nfree || k->plen + XSKTX_HDR_LEN > UMEM_FRAME_SIZE)
+			return false;
+		base = u->free[u->nfree - 1];
+		at = umem_data(u, base);
+		memcpy(at + XSKTX_HDR_LEN, k->payload, k->plen);
+	}
+	xsktx_write(&wc->txh[i], at, k->plen, k->dport);
+	if (umem_tx_push(u, (__u64)(at - (__u8 *)u->area), k->plen + XSKTX_HDR_LEN))
+		return false;
+	if (base == frame)
+		*inplace = false;
+	else
+		u->nfree--;
+	fi = (__u32)(base / UMEM_FRAME_SIZE);
+	u->refs[fi]++;
+	w->tx_chan[fi] = wc->id;
+	w->tx_len[fi] = k->plen;
+	w->tx_queued++;
+	return true;
+}
+
+/* Transmissions the kernel is done with: counted as sent, their frames released. */
+static void reap_tx(struct worker *w)
+{
+	struct umem *u = w->u;
+	__u32 idx, n, i;
+
+	if (w->tx_queued) {
+		umem_tx_kick(u);
+		w->tx_queued = 0;
+	}
+	if (!u->tx_inflight)
+		return;
+	n = xsk_ring_cons__peek(&u->cq, UMEM_COMP_SIZE, &idx);
+	for (i = 0; i < n; i++) {
+		__u64 base = umem_frame_base(*xsk_ring_cons__comp_addr(&u->cq, idx + i));
+		__u32 fi = (__u32)(base / UMEM_FRAME_SIZE);
+		struct xrelay_dp_chan_stats *st =
+			&mapctl_dp_stats(w->dp->m)[XRELAY_DP_INDEX(w->queue, w->tx_chan[fi])];
+
+		stat_add(&st->sent_packets, 1);
+		stat_add(&st->sent_bytes, w->tx_len[fi]);
+		frame_unref(w, base);
+	}
+	xsk_ring_cons__release(&u->cq, n);
+	u->tx_inflight -= n;
+	/* Copy mode sends a budget a kick: what is still queued goes now. */
+	if (xsk_prod_nb_free(&u->tx, UMEM_TX_SIZE) < UMEM_TX_SIZE)
+		umem_tx_kick(u);
+}
+
 static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
 {
 	__u64 frame = umem_frame_base(addr);
@@ -478,6 +590,7 @@ static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
 	struct ocf_envelope env;
 	struct wchan *wc;
 	struct pkt k;
+	bool inplace = true;
 	__u64 ts;
 	__u32 i;
 	int r, hlen;
@@ -556,6 +669,8 @@ static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
 	for (i = 0; i < wc->cfg.ndests; i++) {
 		if (!dest_selects(&wc->cfg.dests[i], meta.seq))
 			continue;
+		if (wc->fast[i] && tx_one(w, wc, i, frame, p, &k, &inplace))
+			continue;
 		if (wc->socks[i].fd < 0) {
 			stat_add(&wc->st->send_errors, 1);
 			continue;
@@ -630,6 +745,7 @@ static void *worker_main(void *arg)
 		if (io_uring_sq_ready(&w->ring))
 			(void)io_uring_submit(&w->ring);
 		reap(w);
+		reap_tx(w);
 		umem_refill(w->u);
 		if (n == RX_BATCH)
 			continue;
@@ -648,7 +764,7 @@ static void *worker_main(void *arg)
 		reconcile(w);
 		if (stopping) {
 			if (!w->draining && !io_uring_sq_ready(&w->ring) &&
-			    w->slots_free == SEND_SLOTS)
+			    w->slots_free == SEND_SLOTS && !w->u->tx_inflight)
 				break;
 			if (dp_now_mono() > stop_deadline) {
 				pr_warn("queue %u: writes or sends still in flight after %llu s; leaving "
@@ -664,6 +780,7 @@ static void *worker_main(void *arg)
 				(void)io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
 			}
 			reap(w);
+			reap_tx(w);
 			reconcile(w);
 			continue;
 		}
@@ -705,6 +822,29 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The ring's io-wq workers run what cannot be done without blocking: buffered file writes on
+ * most file systems (tmpfs, or any under writeback). They inherit the submitting thread's CPU,
+ * so a write would take turns with the packets on the worker's own core, for a scheduler time
+ * slice at a time. Keep them on the CPUs no worker is pinned to, where there are any.
+ */
+static void ring_iowq_cpus(struct worker *w)
+{
+	int n = (int)sysconf(_SC_NPROCESSORS_ONLN), c, r;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (c = 0; c < n && c < CPU_SETSIZE; c++)
+		if (!CPU_ISSET(c, &w->dp->worker_cpus))
+			CPU_SET(c, &set);
+	if (!CPU_COUNT(&set))
+		return;
+	r = io_uring_register_iowq_aff(&w->ring, sizeof(set), &set);
+	if (r)
+		pr_info("queue %u: file writes share the worker's CPU (io-wq affinity: %s%s)",
+			w->queue, strerror(-r), r == -EINVAL ? ", needs Linux 5.14" : "");
+}
+
 int worker_create(struct dp *dp, unsigned int queue, int cpu, struct worker **ret, char *err,
 		  size_t errlen)
 {
@@ -722,7 +862,9 @@ int worker_create(struct dp *dp, unsigned int queue, int cpu, struct worker **re
 	w->cpu = cpu;
 	w->snap = malloc(sizeof(*w->snap) * XRELAY_MAX_CHANNELS);
 	w->slots = calloc(SEND_SLOTS, sizeof(*w->slots));
-	if (!w->snap || !w->slots) {
+	w->tx_chan = calloc(UMEM_FRAMES, sizeof(*w->tx_chan));
+	w->tx_len = calloc(UMEM_FRAMES, sizeof(*w->tx_len));
+	if (!w->snap || !w->slots || !w->tx_chan || !w->tx_len) {
 		r = -ENOMEM;
 		goto out_destroy;
 	}
@@ -754,6 +896,7 @@ int worker_create(struct dp *dp, unsigned int queue, int cpu, struct worker **re
 		goto out_destroy;
 	}
 	io_uring_free_probe(probe);
+	ring_iowq_cpus(w);
 	if (dp->o.busy_poll)
 		flags |= UMEM_F_BUSY_POLL;
 	if (dp->o.xdp_mode == XRELAY_MODE_XDP_GENERIC)
@@ -820,6 +963,8 @@ void worker_destroy(struct worker *w)
 		io_uring_queue_exit(&w->ring);
 	free(w->snap);
 	free(w->slots);
+	free(w->tx_chan);
+	free(w->tx_len);
 	free(w);
 }
 

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * One channel's file shard of one worker; see writer.h. Blocks go through three states: free,
- * filling (at most one), queued on their file (an offset reserved in it) and written. A file
- * has at most one write in flight and writes its blocks in order, so a block is counted as
- * recorded only when everything before it is in the file too. A file is closed and renamed
- * only when nothing of it is queued. A write that fails for good cuts its file back to where
- * that block began (so the file stays readable to its last record), counts that block's and
- * every queued block's records as dropped, and the shard continues in a new file.
+ * One channel's file shard of one worker; see writer.h. Blocks go through four states: free,
+ * filling (at most one), queued on their file (an offset reserved in it, its write in flight)
+ * and done. Every queued block's write is in flight at once: io_uring punts buffered writes to
+ * its io-wq worker where the file system cannot write without blocking (tmpfs, or any under
+ * writeback), and one write at a time would cost a worker wake-up and a trip through this
+ * thread's loop per block; under load that wait, not the copying, filled every block buffer.
+ * The blocks' offsets are reserved, so they may land in any order; a block is counted as
+ * recorded only when it and everything before it in the file are done (the queue is retired
+ * from its head). A file is closed and renamed only when nothing of it is queued. A write that
+ * fails for good cuts its file back to where that block began (so the file stays readable to
+ * its last record: writes past the cut that finish later are cut too, the file being cut when
+ * its last write is done), counts the records of that block and of every block after it as
+ * dropped, and the shard continues in a new file.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,14 +20,18 @@
 
 #include "writer.h"
 
-#define NBLOCKS 16  /* one filling, the rest in flight: absorbs bursts of slow writes */
+/*
+ * One filling, the rest in flight: 32 blocks of up to 1022 records or 256 KiB absorb 20 ms of
+ * 64-byte datagrams at 1.5 M/s while the writes wait for the io-wq worker's turn on a CPU.
+ * Buffers are made on first use: a shard that never sees load never allocates most of them.
+ */
+#define NBLOCKS 32
 #define MAX_TRIES 3 /* a failed write is tried this often in all */
 
 struct wfile {
 	struct ocf_file *f;
 	__u64 start_ns;
-	unsigned int inflight; /* blocks queued on it, the one being written included */
-	bool writing;	       /* its head block's write is in flight */
+	unsigned int inflight; /* blocks queued on it, done or not */
 	struct wblock *head, *tail;
 	bool closing;
 	bool broken;
@@ -43,6 +53,8 @@ struct wblock {
 	unsigned int records;
 	__u64 payload_bytes;
 	int tries;
+	bool writing;	     /* its write is in flight */
+	bool done;	     /* written, or given up (then past its file's cut) */
 	struct wblock *next; /* on its file's queue */
 };
 
@@ -81,6 +93,7 @@ static struct wblock *block_get(struct writer *w)
 	const struct ocf_block_opts bo = {
 		.codec = w->o.codec,
 		.flags = OCF_BLOCK_F_COPY,
+		.max_records = OCF_BLOCK_RECORDS_MAX,
 	};
 	int i;
 
@@ -96,6 +109,8 @@ static struct wblock *block_get(struct writer *w)
 		b->records = 0;
 		b->payload_bytes = 0;
 		b->tries = 0;
+		b->writing = false;
+		b->done = false;
 		b->wf = NULL;
 		return b;
 	}
@@ -166,25 +181,35 @@ static int file_open(struct writer *w, __u64 now_ns, struct writer_report *rep)
 	return 0;
 }
 
-/* Submit the write of @wf's head block unless one is in flight. */
+/*
+ * Submit the write of every block queued on @wf that is not in flight yet. On a broken file
+ * nothing more is written: its waiting blocks are done at once (past the cut, dropped).
+ */
 static void file_kick(struct io_uring *ring, struct wfile *wf)
 {
 	struct io_uring_sqe *sqe;
-	struct wblock *b = wf->head;
+	struct wblock *b;
 
-	if (wf->writing || !b)
-		return;
-	sqe = io_uring_get_sqe(ring);
-	if (!sqe) {
-		/* The submission queue is full: hand it to the kernel and take a fresh entry. */
-		(void)io_uring_submit(ring);
+	for (b = wf->head; b; b = b->next) {
+		if (b->writing || b->done)
+			continue;
+		if (wf->broken) {
+			b->done = true;
+			continue;
+		}
 		sqe = io_uring_get_sqe(ring);
-		if (!sqe)
-			return; /* still full: the next tick or completion tries again */
+		if (!sqe) {
+			/* The submission queue is full: hand it to the kernel, take a fresh one. */
+			(void)io_uring_submit(ring);
+			sqe = io_uring_get_sqe(ring);
+			if (!sqe)
+				return; /* still full: the next tick or completion tries again */
+		}
+		io_uring_prep_writev(sqe, ocf_file_fd(wf->f), b->iov, (unsigned int)b->iovcnt,
+				     b->off);
+		io_uring_sqe_set_data(sqe, b);
+		b->writing = true;
 	}
-	io_uring_prep_writev(sqe, ocf_file_fd(wf->f), b->iov, (unsigned int)b->iovcnt, b->off);
-	io_uring_sqe_set_data(sqe, b);
-	wf->writing = true;
 }
 
 static void file_enqueue(struct io_uring *ring, struct wfile *wf, struct wblock *b)
@@ -196,15 +221,6 @@ static void file_enqueue(struct io_uring *ring, struct wfile *wf, struct wblock 
 		wf->head = b;
 	wf->tail = b;
 	file_kick(ring, wf);
-}
-
-/* The head block is done (written or given up): off the queue. */
-static void file_dequeue(struct wfile *wf)
-{
-	wf->head = wf->head->next;
-	if (!wf->head)
-		wf->tail = NULL;
-	wf->writing = false;
 }
 
 static void drop_block(struct wblock *b, struct writer_report *rep)
@@ -298,6 +314,30 @@ void writer_tick(struct writer *w, struct io_uring *ring, __u64 now_ns, bool rot
 		file_retire(w, w->cur, rep);
 }
 
+/*
+ * Retire @wf's done blocks from the head of its queue, in file order: each is recorded, or
+ * dropped when it lies past the cut of a broken file.
+ */
+static void file_retire_done(struct writer *w, struct wfile *wf, struct writer_report *rep)
+{
+	while (wf->head && wf->head->done) {
+		struct wblock *b = wf->head;
+
+		wf->head = b->next;
+		if (!wf->head)
+			wf->tail = NULL;
+		if (wf->broken && b->start_off >= wf->cut_off) {
+			rep->dropped += b->records;
+		} else {
+			rep->recorded_packets += b->records;
+			rep->recorded_bytes += b->payload_bytes;
+		}
+		block_put(b);
+		wf->inflight--;
+		w->inflight--;
+	}
+}
+
 void writer_complete(struct writer *w, struct io_uring *ring, struct wblock *b, int res,
 		     struct writer_report *rep)
 {
@@ -307,7 +347,7 @@ void writer_complete(struct writer *w, struct io_uring *ring, struct wblock *b, 
 
 	for (i = 0; i < b->iovcnt; i++)
 		left += b->iov[i].iov_len;
-	wf->writing = false;
+	b->writing = false;
 	if (res > 0 && (size_t)res < left) {
 		/* A short write: the rest goes right after what was written. */
 		ocf_iov_advance(&b->iov, &b->iovcnt, (size_t)res);
@@ -319,44 +359,24 @@ void writer_complete(struct writer *w, struct io_uring *ring, struct wblock *b, 
 		/* An error, or nothing written at all (which would otherwise repeat forever). */
 		rep->write_errors++;
 		rep->error = res ? res : -EIO;
-		if (++b->tries < MAX_TRIES) {
+		if (++b->tries < MAX_TRIES && !wf->broken) {
 			file_kick(ring, wf);
 			return;
 		}
-		/* For good: cut the file back to this block, go on in a new file. */
-		wf->cut_off = b->start_off;
-		wf->cut_records = b->recs_before;
+		/* For good: cut the file back to this block (or an earlier cut), go on anew. */
+		if (!wf->broken || b->start_off < wf->cut_off) {
+			wf->cut_off = b->start_off;
+			wf->cut_records = b->recs_before;
+		}
 		wf->broken = true;
 	}
-	file_dequeue(wf);
-	if (wf->broken) {
-		/* This block and every one queued behind it never reach the file. */
-		rep->dropped += b->records;
-		block_put(b);
-		wf->inflight--;
-		w->inflight--;
-		while (wf->head) {
-			struct wblock *q = wf->head;
-
-			file_dequeue(wf);
-			rep->dropped += q->records;
-			block_put(q);
-			wf->inflight--;
-			w->inflight--;
-		}
-		if (!wf->closing)
-			file_retire(w, wf, rep);
-		else if (!wf->inflight)
-			file_finish(w, wf, rep);
-		return;
-	}
-	rep->recorded_packets += b->records;
-	rep->recorded_bytes += b->payload_bytes;
-	block_put(b);
-	wf->inflight--;
-	w->inflight--;
-	file_kick(ring, wf);
-	if (wf->closing && !wf->inflight)
+	b->done = true;
+	if (wf->broken)
+		file_kick(ring, wf); /* its waiting blocks are done, unwritten */
+	file_retire_done(w, wf, rep);
+	if (wf->broken && !wf->closing)
+		file_retire(w, wf, rep);
+	else if (wf->closing && !wf->inflight)
 		file_finish(w, wf, rep);
 }
 

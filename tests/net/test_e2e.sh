@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # End to end: 100,000 datagrams of random length 0-1472 from the peer namespace over the veth
-# to a channel with a multicast destination and an every-10 multicast destination. The Avro
+# to a channel with a multicast destination and an every-10 multicast destination, both out of
+# the capture interface, so through the AF_XDP tx ring. The Avro
 # files must hold exactly those 100,000 records, the subscribers in the peer namespace must
 # get all 100,000 and exactly the 10,000 with index % 10 == 0, and GET /stats must agree to the
 # packet.
@@ -80,5 +81,9 @@ xr_check '[ $rc_all = 0 ]' "subscriber of 239.10.0.1 got all $N intact, once eac
 xr_check '[ $rc_dec = 0 ] && [ "$(xr_json indices_mod_every_ok <<<"$sub_dec")" = true ]' \
 	"subscriber of the every-10 group 239.10.0.2 got the $((N / 10)) with index % 10 = 0" "$sub_dec"
 xr_check '[ $rc_dp = 0 ]' "xrelay-dataplane exited 0 on SIGTERM" "status $rc_dp"
+# Both groups are IPv4 and go out of the capture interface: the AF_XDP tx ring carries them
+# (the second copy of each datagram in a frame of its own), not a socket.
+xr_check '[ "$(grep -c "through the AF_XDP tx ring of $XR_H" "$XR_TMP/dp.log")" = 2 ]' \
+	"both destinations were sent through the AF_XDP tx ring" "$(grep -i 'sending\|tx ring' "$XR_TMP/dp.log")"
 
 xr_pass "$N datagrams: $N records exact in the Avro files, $N + $((N / 10)) (every 10) re-sent and received intact, /stats rx = recorded = $N, sent = $((N + N / 10)), dropped 0"

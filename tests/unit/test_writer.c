@@ -169,31 +169,31 @@ static void test_blocks_rotation_drain(void **state)
 	(void)state;
 	fresh_dir(base);
 	w = new_writer(64 * 1024, 1000, 100);
-	/* 600 records of 400 bytes: blocks of 256 records, files past 64 KiB rotate. */
-	for (i = 0; i < 600; i++)
-		record(w, i, 400, now, &t);
+	/* 2100 records of 100 bytes: blocks of OCF_BLOCK_RECORDS_MAX, files past 64 KiB rotate. */
+	for (i = 0; i < 2100; i++)
+		record(w, i, 100, now, &t);
 	pump(w, &t);
 	/* An old block is written by a tick, a young one is not. */
-	record(w, 600, 10, now, &t);
+	record(w, 2100, 10, now, &t);
 	writer_tick(w, &ring, now + 50 * MS, false, &rep);
 	add(&t, &rep);
 	pump(w, &t);
-	assert_int_equal(t.recorded, 512);
+	assert_int_equal(t.recorded, 2 * OCF_BLOCK_RECORDS_MAX);
 	writer_tick(w, &ring, now + 150 * MS, false, &rep);
 	pump(w, &t);
 	add(&t, &rep);
-	assert_int_equal(t.recorded, 601);
+	assert_int_equal(t.recorded, 2101);
 	/* Rotation by request: a new file for the next records. */
 	memset(&rep, 0, sizeof(rep));
 	writer_tick(w, &ring, now + 151 * MS, true, &rep);
 	add(&t, &rep);
-	record(w, 601, 10, now + 152 * MS, &t);
+	record(w, 2101, 10, now + 152 * MS, &t);
 	drain(w, &t);
-	assert_int_equal(t.recorded, 602);
+	assert_int_equal(t.recorded, 2102);
 	assert_int_equal(t.dropped, 0);
 	assert_int_equal(t.errors, 0);
-	assert_int_equal(t.bytes, 600 * 400 + 10 + 10);
-	assert_int_equal(read_back(&parts, &files), 602);
+	assert_int_equal(t.bytes, 2100 * 100 + 10 + 10);
+	assert_int_equal(read_back(&parts, &files), 2102);
 	assert_int_equal(parts, 0);
 	assert_true(files >= 3); /* rotated by size at least once, and on request */
 	assert_int_equal(t.opened, (__u64)files);
