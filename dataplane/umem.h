@@ -31,8 +31,8 @@
 
 #define UMEM_FRAME_SIZE 4096u
 #define UMEM_FRAMES 16384u /* 64 MiB a queue */
-#define UMEM_FILL_SIZE 8192u
-#define UMEM_RX_SIZE 8192u
+#define UMEM_FILL_SIZE 16384u
+#define UMEM_RX_SIZE 16384u
 #define UMEM_TX_SIZE 2048u
 #define UMEM_COMP_SIZE 2048u
 

@@ -21,11 +21,13 @@
 #include "writer.h"
 
 /*
- * One filling, the rest in flight: 32 blocks of up to 1022 records or 256 KiB absorb 20 ms of
- * 64-byte datagrams at 1.5 M/s while the writes wait for the io-wq worker's turn on a CPU.
- * Buffers are made on first use: a shard that never sees load never allocates most of them.
+ * One filling, the rest in flight: 64 blocks of up to 1022 records or 256 KiB absorb 40 ms of
+ * 64-byte datagrams at 1.5 M/s while the writes wait for the io-wq worker's turn on a CPU (32
+ * ran out at 1.5 M/s on this 2-vCPU VM, where that CPU is the generator's). Buffers are made
+ * on first use and their pages touched as records fill them: a shard that never sees a burst
+ * never holds more than a few.
  */
-#define NBLOCKS 32
+#define NBLOCKS 64
 #define MAX_TRIES 3 /* a failed write is tried this often in all */
 
 struct wfile {
