@@ -2,7 +2,8 @@
 #   make                 build the BPF object, its skeleton, the library and the programs
 #   make test            install missing packages, build, run every test (and format-check)
 #   make SANITIZE=address,undefined test   the same with sanitizers (into build/san)
-#   make bench           benchmarks (tests/bench), figures printed
+#   make bench           benchmarks (tests/bench), figures printed, docs/benchmarks.md written
+#   make bench QUICK=1   a smoke run of the benchmarks, under 2 minutes
 #   make format          reformat the sources; make format-check only checks
 #   V=1                  show the commands
 
@@ -159,10 +160,16 @@ fuzz: deps
 
 check: test
 
+# Every benchmark, figures printed; the relay harness (tests/bench/bench_relay.sh) also writes
+# the results section of docs/benchmarks.md. QUICK=1: a smoke run of the same, in under two
+# minutes (short probes, 64-byte payloads only), docs/benchmarks.md untouched.
+QUICK_ON := $(filter-out 0,$(QUICK))
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
-	$(Q)for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
-	$(Q)for b in tests/bench/bench_*.sh; do echo "== $$b"; BUILD=$(BUILD) sh $$b || exit 1; done
+	$(Q)for b in $(BENCHES); do echo "== $$b"; $$b $(if $(QUICK_ON),1000000) || exit 1; done
+	$(Q)echo "== tests/bench/bench_api.sh"; BUILD=$(BUILD) sh tests/bench/bench_api.sh $(if $(QUICK_ON),2)
+	$(Q)echo "== tests/bench/bench_relay.sh"; BUILD=$(BUILD) QUICK=$(if $(QUICK_ON),1,0) \
+		BENCH_DOC=$(if $(QUICK_ON),,docs/benchmarks.md) bash tests/bench/bench_relay.sh
 
 format:
 	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRCS)

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
@@ -36,7 +37,7 @@
 #include "livegen.skel.h"
 
 #define NSEC 1000000000ull
-/* Pacing slice of --rate: each slice sends what is due, then sleeps to the next. */
+/* Pacing slice of --rate (default; --slice-us): each slice sends what is due, then sleeps. */
 #define LIVEGEN_SLICE_NS 1000000ull
 /* Frames per test run at most: bounds how long one syscall runs (~3 ms at 20 M/s). */
 #define LIVEGEN_CHUNK 65536u
@@ -62,7 +63,9 @@ struct livegen_opts {
 	__u32 batch;
 	__u64 first_seq;
 	int no_attach;
-	int stamp_frame; /* read the clock for every frame, not once a batch */
+	const char *attach_dev; /* where the program is attached; NULL: dev */
+	int stamp_frame;	/* read the clock for every frame, not once a batch */
+	__u64 slice_ns;		/* pacing slice of --rate */
 	int verbose;
 };
 
@@ -122,7 +125,7 @@ static void livegen_usage(FILE *f)
 		"  --sport P           source UDP port (default: --dport)\n"
 		"  --size BYTES        UDP payload bytes, >= %u (default %u); the first %u carry the\n"
 		"                      stamp: sequence number and send time, big-endian u64 each\n"
-		"  --rate PPS          datagrams a second, paced in 1 ms slices on CLOCK_MONOTONIC\n"
+		"  --rate PPS          datagrams a second, paced in slices on CLOCK_MONOTONIC\n"
 		"  --flat-out          as fast as the kernel sends (the default)\n"
 		"  --seconds S         stop after S seconds (may be fractional)\n"
 		"  --count N           stop after N datagrams (with --seconds: whichever comes first;\n"
@@ -132,10 +135,15 @@ static void livegen_usage(FILE *f)
 		"                      overflow a veth's 256-frame ring: lost frames show as\n"
 		"                      xdp_xmit_errors in ethtool -S IF)\n"
 		"  --first-seq N       sequence number of the first datagram (default 0)\n"
+		"  --slice-us US       pacing slice of --rate (default 1000): each slice's datagrams\n"
+		"                      leave together; shorter slices make smaller bursts (the\n"
+		"                      sleep's own jitter, ~50 us on a VM, is the floor)\n"
 		"  --stamp frame|batch read the clock for every frame, or once per kernel batch for\n"
 		"                      all its frames, which leave together at its end (default batch:\n"
 		"                      the clock costs ~20 ns a read on a VM)\n"
 		"  --no-attach         do not attach the program to IF (see below)\n"
+		"  --attach-dev IF2    attach it to IF2 instead (any interface with native XDP in\n"
+		"                      this namespace), leaving IF free for another XDP program\n"
 		"  --verbose           show libbpf's warnings\n"
 		"  --help              this text\n\n"
 		"Run it in the network namespace that holds IF. Frames redirected into a veth are\n"
@@ -233,6 +241,8 @@ enum {
 	OPT_FIRST_SEQ,
 	OPT_NO_ATTACH,
 	OPT_STAMP,
+	OPT_SLICE_US,
+	OPT_ATTACH_DEV,
 	OPT_VERBOSE,
 	OPT_HELP,
 };
@@ -254,6 +264,8 @@ static const struct option livegen_options[] = {
 	{ "first-seq", required_argument, NULL, OPT_FIRST_SEQ },
 	{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
 	{ "stamp", required_argument, NULL, OPT_STAMP },
+	{ "slice-us", required_argument, NULL, OPT_SLICE_US },
+	{ "attach-dev", required_argument, NULL, OPT_ATTACH_DEV },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -272,6 +284,7 @@ static int livegen_parse_args(int argc, char **argv, struct livegen_opts *o)
 	o->size = 64;
 	o->cpu = -1;
 	o->batch = 64;
+	o->slice_ns = LIVEGEN_SLICE_NS;
 	o->flat_out = 1;
 	while ((c = getopt_long(argc, argv, "", livegen_options, NULL)) != -1) {
 		switch (c) {
@@ -336,6 +349,13 @@ static int livegen_parse_args(int argc, char **argv, struct livegen_opts *o)
 				livegen_err("--stamp: '%s' is neither frame nor batch", optarg);
 				err = -EINVAL;
 			}
+			break;
+		case OPT_ATTACH_DEV:
+			o->attach_dev = optarg;
+			break;
+		case OPT_SLICE_US:
+			err = livegen_parse_u64(optarg, "--slice-us", 1, 1000000, &v);
+			o->slice_ns = v * 1000;
 			break;
 		case OPT_VERBOSE:
 			o->verbose = 1;
@@ -569,7 +589,10 @@ static void livegen_explain_run_error(int err, __u32 frame_len, __u32 batch)
  */
 static void livegen_attach(struct livegen *skel, const struct livegen_opts *o)
 {
-	struct bpf_link *link = bpf_program__attach_xdp(skel->progs.livegen_xdp, (int)o->ifindex);
+	const char *dev = o->attach_dev ? o->attach_dev : o->dev;
+	unsigned int ifindex = o->attach_dev ? if_nametoindex(o->attach_dev) : o->ifindex;
+	struct bpf_link *link =
+		ifindex ? bpf_program__attach_xdp(skel->progs.livegen_xdp, (int)ifindex) : NULL;
 	const char *why;
 	int err;
 
@@ -583,7 +606,7 @@ static void livegen_attach(struct livegen *skel, const struct livegen_opts *o)
 			why = strerror(err);
 		livegen_err("note: cannot attach to %s (%s): each test run will cost about 0.5 ms "
 			    "of CPU more",
-			    o->dev, why);
+			    dev, ifindex ? why : "no such interface");
 		return;
 	}
 	skel->links.livegen_xdp = link;
@@ -635,9 +658,9 @@ static __u64 livegen_due(__u64 rate, __u64 elapsed_ns, __u64 limit)
 }
 
 /* Sleep until the next pacing slice boundary after now (absolute: the schedule does not drift). */
-static void livegen_sleep_slice(__u64 start, __u64 now)
+static void livegen_sleep_slice(__u64 start, __u64 now, __u64 slice_ns)
 {
-	__u64 t = start + ((now - start) / LIVEGEN_SLICE_NS + 1) * LIVEGEN_SLICE_NS;
+	__u64 t = start + ((now - start) / slice_ns + 1) * slice_ns;
 	struct timespec ts = { .tv_sec = (time_t)(t / NSEC), .tv_nsec = (long)(t % NSEC) };
 
 	(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
@@ -648,15 +671,15 @@ static void livegen_sleep_slice(__u64 start, __u64 now)
  * *ret_elapsed_ns is from the first send to the end of the last; *ret_due is what --rate asked
  * for in that time (with --count, at most the count), UINT64_MAX when flat out.
  *
- * --rate: datagram k is due at k / rate; each 1 ms slice sends all that is due in one test
- * run. A generator that falls behind catches up with runs of up to LIVEGEN_CHUNK frames, but
+ * --rate: datagram k is due at k / rate; each slice (1 ms, or --slice-us) sends all that is
+ * due in one test run. A generator that falls behind catches up with runs of up to LIVEGEN_CHUNK frames, but
  * stops at the --seconds deadline: at most two slices' worth owed then is still sent.
  */
 static int livegen_loop(const struct livegen_opts *o, const struct livegen_run *r,
 			__u64 *ret_elapsed_ns, __u64 *ret_due)
 {
 	__u64 limit = o->count ? o->count : UINT64_MAX;
-	__u64 quota = 2 * (o->rate * LIVEGEN_SLICE_NS / NSEC) + 1;
+	__u64 quota = 2 * (o->rate * o->slice_ns / NSEC) + 1;
 	__u64 start = livegen_now_ns(), due = 0, sent;
 	int err = 0;
 
@@ -690,7 +713,7 @@ static int livegen_loop(const struct livegen_opts *o, const struct livegen_run *
 		if (last || sent >= limit)
 			break;
 		if (!o->flat_out)
-			livegen_sleep_slice(start, livegen_now_ns());
+			livegen_sleep_slice(start, livegen_now_ns(), o->slice_ns);
 	}
 out:
 	*ret_elapsed_ns = livegen_now_ns() - start;
@@ -765,6 +788,11 @@ int main(int argc, char **argv)
 	}
 	if (livegen_dev(&o, l3_len))
 		return 1;
+	/*
+	 * Wake at the slice boundary, not up to 50 us later (the default timer slack): that slack
+	 * would make each paced slice's burst larger than --slice-us asks.
+	 */
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	if (o.cpu >= 0) {
 		cpu_set_t set;
 
