@@ -31,6 +31,7 @@ struct dp_opts {
 	__u64 flush_ms;
 	enum ocf_codec codec;
 	bool busy_poll;
+	__u64 spin_us; /* the worker polls its ring this long after the last frame, then sleeps */
 	bool nic_timestamps; /* NIC receive timestamps (the PHC must run on UTC) */
 	bool xsk_tx_off;     /* every destination through its socket, none through the tx ring */
 };

@@ -51,6 +51,8 @@ static void usage(FILE *f)
 		"                          written (default 100)\n"
 		"  --codec null|deflate    Avro block codec (default null)\n"
 		"  --busy-poll             poll the sockets busily (lowest latency, a full core)\n"
+		"  --spin-us N             a worker keeps polling its ring N us after the last\n"
+		"                          frame before it sleeps (default 50; 0: sleep at once)\n"
 		"  --nic-timestamps        use the NIC's receive timestamps where the driver gives\n"
 		"                          them (its clock must run on UTC, e.g. phc2sys -O 0);\n"
 		"                          default: the kernel clock at XDP\n"
@@ -303,6 +305,7 @@ int main(int argc, char **argv)
 		{ "busy-poll", no_argument, NULL, 'b' },
 		{ "nic-timestamps", no_argument, NULL, 'T' },
 		{ "xsk-tx", required_argument, NULL, 'X' },
+		{ "spin-us", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -314,6 +317,7 @@ int main(int argc, char **argv)
 			.rotate_bytes = 1ull << 30,
 			.rotate_seconds = 3600,
 			.flush_ms = 100,
+			.spin_us = 50,
 			.codec = OCF_CODEC_NULL,
 		},
 		.out_fd = -1,
@@ -396,6 +400,10 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			dp.o.nic_timestamps = true;
+			break;
+		case 'U':
+			if (cli_parse_u64("--spin-us", optarg, 0, 1000000, &dp.o.spin_us))
+				return 2;
 			break;
 		case 'X':
 			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {

@@ -143,12 +143,24 @@ __u32 umem_refill(struct umem *u)
 	return n;
 }
 
+bool umem_tx_pending(struct umem *u)
+{
+	return xsk_prod_nb_free(&u->tx, UMEM_TX_SIZE) < UMEM_TX_SIZE;
+}
+
 void umem_tx_kick(struct umem *u)
 {
-	if (!xsk_ring_prod__needs_wakeup(&u->tx))
-		return;
-	/* EAGAIN, EBUSY (device busy) and ENOBUFS leave the frames queued for the next kick. */
-	(void)sendto(xsk_socket__fd(u->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+	int i;
+
+	/*
+	 * Copy mode transmits 32 frames a call (the kernel's TX_BATCH_SIZE): call again while the
+	 * kernel takes more, a bounded number of times. EAGAIN, EBUSY (device busy) and ENOBUFS
+	 * leave the rest queued for the next kick.
+	 */
+	for (i = 0; i < 8 && umem_tx_pending(u) && xsk_ring_prod__needs_wakeup(&u->tx); i++)
+		if (sendto(xsk_socket__fd(u->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
+		    errno != EAGAIN)
+			break;
 }
 
 int umem_stats(const struct umem *u, __u64 *rx_dropped, __u64 *rx_invalid, __u64 *rx_ring_full,

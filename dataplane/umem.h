@@ -112,10 +112,13 @@ static inline int umem_tx_push(struct umem *u, __u64 addr, __u32 len)
 	return 0;
 }
 
+/* Whether the tx ring holds frames the kernel has not taken yet. */
+bool umem_tx_pending(struct umem *u);
+
 /*
- * Have the kernel transmit what the tx ring holds, if it wants telling (need_wakeup): one
- * sendto. In copy mode the kernel sends on this thread, a budget of frames per call, so the
- * caller kicks again while frames wait. Never blocks; a busy device is tried at the next kick.
+ * Have the kernel transmit what the tx ring holds, if it wants telling (need_wakeup): sendto,
+ * again while it takes more (copy mode sends a budget of frames a call, on this thread), at
+ * most 8 times. Never blocks; what a busy device leaves is for the next kick.
  */
 void umem_tx_kick(struct umem *u);
 
