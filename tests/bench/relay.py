@@ -344,14 +344,16 @@ class Xrelay(System):
         dests = []
         if self.key in RELAYS:
             dests = [{"addr": GROUP, "port": GPORT, "ttl": 1, "interface": H}]
+        record = E.get("BENCH_RECORD", "1") != "0"  # 0: a diagnostic run, files not counted
         st, body = api("GET", "/channels/" + CHANNEL)
         if st == 404:
             st, body = api("POST", "/channels", {"name": CHANNEL, "addr": H4, "port": PORT,
-                                                 "destinations": dests})
+                                                 "destinations": dests, "record": record})
             if st != 201:
                 raise Fail("POST /channels answered %d: %s" % (st, body))
         else:
-            st, body = api("PATCH", "/channels/" + CHANNEL, {"destinations": dests})
+            st, body = api("PATCH", "/channels/" + CHANNEL, {"destinations": dests,
+                                                             "record": record})
             if st != 200:
                 raise Fail("PATCH /channels/%s answered %d: %s" % (CHANNEL, st, body))
 
@@ -439,7 +441,7 @@ def livegen_argv(size, rate, seconds, latency):
     if latency:
         # Small bursts and a clock reading per frame: the latency of each datagram, not of
         # the wait of a 1 ms slice's burst for its turn.
-        argv += ["--stamp", "frame", "--slice-us", "20"]
+        argv += ["--stamp", "frame", "--slice-us", E.get("BENCH_SLICE_US", "20")]
     return peer(*argv)
 
 
@@ -548,6 +550,19 @@ def main():
                "kernel": platform.release(), "cpu": cpu_model(), "cpus": os.cpu_count(),
                "quick": QUICK, "probe_s": PROBE_S, "systems": {}, "memory": None}
     perf = E.get("BENCH_PERF", "0") not in ("", "0")
+    if E.get("BENCH_LATENCY_AT"):
+        # Diagnostics: only the latency probe, at this rate, of each relay named.
+        for key, label in SYSTEMS:
+            sysobj = make_system(key)
+            sysobj.configure()
+            for size in SIZES:
+                p = probe(sysobj, size, float(E["BENCH_LATENCY_AT"]), latency=True)
+                sub = p["got"].get("sub") or {}
+                log("%s; latency us p50 %s p99 %s p99.9 %s max %s" % (
+                    describe(p), *[None if sub.get(k) is None else round(sub[k] / 1e3, 1)
+                                   for k in ("lat_p50_ns", "lat_p99_ns", "lat_p999_ns",
+                                             "lat_max_ns")]))
+        return
     for key, label in SYSTEMS:
         sysobj = make_system(key)
         sysobj.configure()
@@ -561,7 +576,7 @@ def main():
             if key in RELAYS and zl:
                 lat = probe(sysobj, size, zl / 2, latency=True)
                 log("  latency at %.0f/s: %s" % (zl / 2, describe(lat)))
-            if perf and key.startswith("xr") and size == SIZES[0]:
+            if perf and size == SIZES[0]:
                 perf_profile(sysobj, size)
             results["systems"].setdefault(key, {"label": label, "sizes": {}})["sizes"][
                 str(size)] = {"full": slim(full), "zero_loss_rate": zl, "zero_loss_bound": bound,
@@ -603,12 +618,12 @@ def cpu_model():
 def perf_profile(sysobj, size):
     """perf record of both cores while the system runs flat out, its top symbols kept."""
     data = os.path.join(BUILD, "bench", "perf-%s-%d.data" % (sysobj.key, size))
-    rec = start("perf", ["perf", "record", "-q", "-a", "-C", "1", "-g", "-o", data, "--",
+    rec = start("perf", ["perf", "record", "-q", "-a", "-C", "0,1", "-g", "-o", data, "--",
                          "sleep", str(PROBE_S)])
     r = probe(sysobj, size, None)
     rec.wait()
     rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
-                          "--sort", "sym", "--percent-limit", "1", "-g", "none"],
+                          "--sort", "cpu,comm,sym", "--percent-limit", "0.7", "-g", "none"],
                          capture_output=True, text=True)
     path = data[:-5] + ".txt"
     with open(path, "w") as f:
