@@ -3,8 +3,9 @@
  * baseline-relay: the relay written the usual way, without XDP or io_uring, for xrelay's
  * benchmarks to compare against. One thread: recvmmsg in batches from one UDP socket, each
  * datagram an envelope record in the same Avro container files (dataplane/ocf.h, copy layout,
- * blocks written synchronously with pwritev), the batch re-sent with one sendmmsg. It does not
- * rotate files, recover .part files or serve an API; it prints one JSON line when it stops.
+ * blocks written synchronously with pwritev, a new file past --rotate-bytes), the batch re-sent
+ * with one sendmmsg. It does not recover .part files or serve an API; it prints one JSON line
+ * when it stops.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +57,7 @@ struct opts {
 	uint64_t ttl;
 	uint64_t batch;
 	uint64_t flush_ms;
+	uint64_t rotate_bytes; /* 0: one file for the run */
 	uint64_t rcvbuf;
 	uint64_t seconds;
 	int cpu;
@@ -133,6 +135,7 @@ static void usage(FILE *f)
 		"  --flush-ms N       a block not yet full is written once its first record is N ms\n"
 		"                     old (default 100; 0: after every batch)\n"
 		"  --rcvbuf BYTES     receive buffer (SO_RCVBUFFORCE; default %u)\n"
+		"  --rotate-bytes N   a new file past N bytes (default 0: one file for the run)\n"
 		"  --no-record        do not write files\n"
 		"  --no-send          do not re-send\n"
 		"  --cpu C            pin the thread to CPU C\n"
@@ -413,15 +416,25 @@ static int tx_socket(struct relay *r)
 }
 
 /* <out>/<channel>/ and the one file of the run in it. */
-static int open_file(struct relay *r)
+/* A new file in <out>/<channel>/, starting now. */
+static int new_file(struct relay *r)
 {
-	const struct opts *o = &r->o;
 	struct ocf_file_opts fo = {
-		.channel = o->channel,
+		.channel = r->o.channel,
 		.queue = 0,
 		.start_ns = (int64_t)now_ns(CLOCK_REALTIME),
 		.codec = OCF_CODEC_NULL,
 	};
+	int err = ocf_file_open(r->dir_fd, &fo, &r->file);
+
+	if (err)
+		pr_warn("creating a file in %s/%s: %s", r->o.out, r->o.channel, strerror(-err));
+	return err;
+}
+
+static int open_file(struct relay *r)
+{
+	const struct opts *o = &r->o;
 	struct ocf_block_opts bo = { .codec = OCF_CODEC_NULL, .flags = OCF_BLOCK_F_COPY };
 	int err;
 
@@ -452,12 +465,7 @@ static int open_file(struct relay *r)
 		pr_warn("allocating a block: %s", strerror(-err));
 		return err;
 	}
-	err = ocf_file_open(r->dir_fd, &fo, &r->file);
-	if (err) {
-		pr_warn("creating a file in %s/%s: %s", o->out, o->channel, strerror(-err));
-		return err;
-	}
-	return 0;
+	return new_file(r);
 }
 
 /* Write the current block (if it holds records); a failed write loses them, counted. */
@@ -468,6 +476,11 @@ static void flush_block(struct relay *r)
 
 	if (!n)
 		return;
+	if (!r->file) { /* a rotation failed: the run is stopping */
+		r->write_errors += n;
+		ocf_block_reset(r->block);
+		return;
+	}
 	err = ocf_file_write_block(r->file, r->block);
 	if (err) {
 		r->write_errors += n;
@@ -476,6 +489,15 @@ static void flush_block(struct relay *r)
 		return;
 	}
 	r->recorded += n;
+	if (r->o.rotate_bytes && ocf_file_size(r->file) >= r->o.rotate_bytes) {
+		/* Synchronously, as the rest: close (renamed to .avro), then the next file. */
+		err = ocf_file_close(r->file, OCF_F_DROP_EMPTY, r->file_name, sizeof(r->file_name));
+		r->file = NULL;
+		if (err < 0 || new_file(r)) {
+			pr_warn("rotating the file: %s", strerror(err < 0 ? -err : EIO));
+			stop = 1;
+		}
+	}
 }
 
 /* The receive buffers, their message headers, and the send headers over the same buffers. */
@@ -704,6 +726,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "ttl", required_argument, NULL, 't' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "flush-ms", required_argument, NULL, 'F' },
+		{ "rotate-bytes", required_argument, NULL, 'r' },
 		{ "rcvbuf", required_argument, NULL, 'R' },
 		{ "no-record", no_argument, NULL, 'N' },
 		{ "no-send", no_argument, NULL, 'S' },
@@ -757,6 +780,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (cli_parse_u64("--flush-ms", optarg, 0, 60000, &v))
 				return -EINVAL;
 			o->flush_ms = v;
+			break;
+		case 'r':
+			if (cli_parse_u64("--rotate-bytes", optarg, 0, UINT64_MAX, &v))
+				return -EINVAL;
+			o->rotate_bytes = v;
 			break;
 		case 'R':
 			if (cli_parse_u64("--rcvbuf", optarg, 4096, INT32_MAX / 2, &v))
