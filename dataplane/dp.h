@@ -32,6 +32,7 @@ struct dp_opts {
 	enum ocf_codec codec;
 	bool busy_poll;
 	__u64 spin_us; /* the worker polls its ring this long after the last frame, then sleeps */
+	cpu_set_t io_cpus;   /* where the io-wq workers run; empty: each on its worker's CPU */
 	bool nic_timestamps; /* NIC receive timestamps (the PHC must run on UTC) */
 	bool xsk_tx_off;     /* every destination through its socket, none through the tx ring */
 };
@@ -47,7 +48,6 @@ struct dp {
 	__u64 rotate_epoch; /* atomic: bumped by SIGHUP */
 	__s64 mono_to_real; /* atomic: CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	bool zerocopy;
-	cpu_set_t worker_cpus; /* the CPUs workers are pinned to (set before they are created) */
 };
 
 /* Monotonic (as the XDP program stamps) and real-time now, in ns. */

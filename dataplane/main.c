@@ -51,6 +51,8 @@ static void usage(FILE *f)
 		"                          written (default 100)\n"
 		"  --codec null|deflate    Avro block codec (default null)\n"
 		"  --busy-poll             poll the sockets busily (lowest latency, a full core)\n"
+		"  --io-cpus LIST          run the io_uring workers that write the files on these\n"
+		"                          CPUs (default: each on its worker's CPU)\n"
 		"  --spin-us N             a worker keeps polling its ring N us after the last\n"
 		"                          frame before it sleeps (default 50; 0: sleep at once)\n"
 		"  --nic-timestamps        use the NIC's receive timestamps where the driver gives\n"
@@ -64,13 +66,14 @@ static void usage(FILE *f)
 		MAPCTL_DEFAULT_PIN_DIR);
 }
 
-static int parse_cpus(const char *s, struct dp_opts *o)
+/* A CPU list like 2,3 or 2-5 for @flag into @cpus (at most XRELAY_MAX_QUEUES), count in *@n. */
+static int parse_cpus(const char *s, const char *flag, int *cpus, unsigned int *n)
 {
 	const char *p = s;
 	long a, b;
 	char *end;
 
-	o->ncpus = 0;
+	*n = 0;
 	while (*p) {
 		a = strtol(p, &end, 10);
 		if (end == p || a < 0 || a >= CPU_SETSIZE)
@@ -84,19 +87,19 @@ static int parse_cpus(const char *s, struct dp_opts *o)
 			p = end;
 		}
 		for (; a <= b; a++) {
-			if (o->ncpus == XRELAY_MAX_QUEUES)
+			if (*n == XRELAY_MAX_QUEUES)
 				goto bad;
-			o->cpus[o->ncpus++] = (int)a;
+			cpus[(*n)++] = (int)a;
 		}
 		if (*p == ',')
 			p++;
 		else if (*p)
 			goto bad;
 	}
-	if (o->ncpus)
+	if (*n)
 		return 0;
 bad:
-	pr_warn("--cpus takes a list like 2,3 or 2-5, got '%s'", s);
+	pr_warn("%s takes a list like 2,3 or 2-5, got '%s'", flag, s);
 	return -EINVAL;
 }
 
@@ -306,6 +309,7 @@ int main(int argc, char **argv)
 		{ "nic-timestamps", no_argument, NULL, 'T' },
 		{ "xsk-tx", required_argument, NULL, 'X' },
 		{ "spin-us", required_argument, NULL, 'U' },
+		{ "io-cpus", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -368,7 +372,7 @@ int main(int argc, char **argv)
 				dp.o.queues = (unsigned int)v;
 			break;
 		case 'c':
-			if (parse_cpus(optarg, &dp.o))
+			if (parse_cpus(optarg, "--cpus", dp.o.cpus, &dp.o.ncpus))
 				return 2;
 			break;
 		case 'B':
@@ -401,6 +405,17 @@ int main(int argc, char **argv)
 		case 'T':
 			dp.o.nic_timestamps = true;
 			break;
+		case 'W': {
+			int cpus[XRELAY_MAX_QUEUES];
+			unsigned int n, i;
+
+			if (parse_cpus(optarg, "--io-cpus", cpus, &n))
+				return 2;
+			CPU_ZERO(&dp.o.io_cpus);
+			for (i = 0; i < n; i++)
+				CPU_SET(cpus[i], &dp.o.io_cpus);
+			break;
+		}
 		case 'U':
 			if (cli_parse_u64("--spin-us", optarg, 0, 1000000, &dp.o.spin_us))
 				return 2;
@@ -496,14 +511,6 @@ int main(int argc, char **argv)
 	if (dp.nqueues > XRELAY_MAX_QUEUES)
 		dp.nqueues = XRELAY_MAX_QUEUES;
 	online = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	CPU_ZERO(&dp.worker_cpus);
-	for (q = 0; q < dp.nqueues; q++) {
-		int cpu =
-			dp.o.ncpus ? dp.o.cpus[q % dp.o.ncpus] : (int)q % (online > 0 ? online : 1);
-
-		if (cpu >= 0 && cpu < CPU_SETSIZE)
-			CPU_SET(cpu, &dp.worker_cpus);
-	}
 	for (q = 0; q < dp.nqueues; q++) {
 		int cpu =
 			dp.o.ncpus ? dp.o.cpus[q % dp.o.ncpus] : (int)q % (online > 0 ? online : 1);

@@ -716,6 +716,28 @@ static void account_tail(struct worker *w, struct wchan *wc)
 	stat_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], next - wc->next_seq);
 }
 
+/*
+ * The ring's io-wq workers run what cannot be done without blocking: buffered file writes on
+ * most file systems (tmpfs, or any under writeback). They belong to the submitting thread and
+ * inherit its CPU, so the writes take turns with the packets on the worker's own core. With
+ * --io-cpus they run there instead: right where cores are to spare, wrong where those cores
+ * are busy with receive processing (the benchmark's 2-vCPU stage: docs/benchmarks.md). Called
+ * on the worker thread: the affinity is that of the calling thread's io-wq, which the kernel
+ * makes with the thread's io_uring context (here: io_uring_register_ring_fd, which also
+ * spares each io_uring_enter a file look-up).
+ */
+static void ring_iowq_cpus(struct worker *w)
+{
+	int r;
+
+	if (!CPU_COUNT(&w->dp->o.io_cpus))
+		return;
+	r = io_uring_register_iowq_aff(&w->ring, sizeof(w->dp->o.io_cpus), &w->dp->o.io_cpus);
+	if (r)
+		pr_warn("queue %u: --io-cpus refused (%s%s): file writes run on the worker's CPU",
+			w->queue, strerror(-r), r == -EINVAL ? "; needs Linux 5.14" : "");
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -726,6 +748,20 @@ static void *worker_main(void *arg)
 	__u32 idx;
 	bool stopping = false;
 
+	/* Pinned first: the io-wq it is about to make takes the thread's CPU as its default. */
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+		int r;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		r = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		if (r)
+			pr_warn("queue %u: cannot pin to CPU %d: %s", w->queue, w->cpu,
+				strerror(r));
+	}
+	(void)io_uring_register_ring_fd(&w->ring);
+	ring_iowq_cpus(w);
 	for (;;) {
 		bool rotate = false;
 		__u64 epoch;
@@ -830,29 +866,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/*
- * The ring's io-wq workers run what cannot be done without blocking: buffered file writes on
- * most file systems (tmpfs, or any under writeback). They inherit the submitting thread's CPU,
- * so a write would take turns with the packets on the worker's own core, for a scheduler time
- * slice at a time. Keep them on the CPUs no worker is pinned to, where there are any.
- */
-static void ring_iowq_cpus(struct worker *w)
-{
-	int n = (int)sysconf(_SC_NPROCESSORS_ONLN), c, r;
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	for (c = 0; c < n && c < CPU_SETSIZE; c++)
-		if (!CPU_ISSET(c, &w->dp->worker_cpus))
-			CPU_SET(c, &set);
-	if (!CPU_COUNT(&set))
-		return;
-	r = io_uring_register_iowq_aff(&w->ring, sizeof(set), &set);
-	if (r)
-		pr_info("queue %u: file writes share the worker's CPU (io-wq affinity: %s%s)",
-			w->queue, strerror(-r), r == -EINVAL ? ", needs Linux 5.14" : "");
-}
-
 int worker_create(struct dp *dp, unsigned int queue, int cpu, struct worker **ret, char *err,
 		  size_t errlen)
 {
@@ -904,7 +917,6 @@ int worker_create(struct dp *dp, unsigned int queue, int cpu, struct worker **re
 		goto out_destroy;
 	}
 	io_uring_free_probe(probe);
-	ring_iowq_cpus(w);
 	if (dp->o.busy_poll)
 		flags |= UMEM_F_BUSY_POLL;
 	if (dp->o.xdp_mode == XRELAY_MODE_XDP_GENERIC)
@@ -928,16 +940,6 @@ int worker_start(struct worker *w)
 	if (r)
 		return -r;
 	w->started = true;
-	if (w->cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(w->cpu, &set);
-		r = pthread_setaffinity_np(w->th, sizeof(set), &set);
-		if (r)
-			pr_warn("queue %u: cannot pin to CPU %d: %s", w->queue, w->cpu,
-				strerror(r));
-	}
 	return 0;
 }
 
