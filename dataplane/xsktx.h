@@ -3,7 +3,8 @@
  * The AF_XDP transmit path's frames: which destinations it serves (IPv4 multicast groups out of
  * the capture interface itself, where a group's MAC address is derived from the group and no
  * neighbour lookup is needed) and the Ethernet, IPv4 and UDP headers written in front of a
- * payload in the UMEM. Pure functions but for the interface look-up; no logging. The rings
+ * payload in the UMEM. Such frames leave by the wire only: unlike a socket's multicast loop,
+ * nothing reaches a subscriber on this host. Pure functions but for the interface look-up; no logging. The rings
  * themselves are umem.c's; what goes on them, worker.c decides.
  */
 #ifndef XRELAY_DP_XSKTX_H
