@@ -17,7 +17,7 @@
 
 static const __u8 v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
-static bool is_v4mapped(const __u8 addr[16])
+bool dest_is_v4(const __u8 addr[16])
 {
 	return memcmp(addr, v4mapped_prefix, sizeof(v4mapped_prefix)) == 0;
 }
@@ -60,7 +60,7 @@ static int ifindex_of(int fd, const char *name)
 
 bool dest_is_multicast(const __u8 addr[16])
 {
-	if (is_v4mapped(addr))
+	if (dest_is_v4(addr))
 		return (addr[12] & 0xf0) == 0xe0;
 	return addr[0] == 0xff;
 }
@@ -74,7 +74,7 @@ int dest_format(const struct xrelay_dest *d, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 	size_t ifn = strnlen(d->ifname, sizeof(d->ifname));
-	bool v4 = is_v4mapped(d->addr);
+	bool v4 = dest_is_v4(d->addr);
 	int n;
 
 	if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? d->addr + 12 : d->addr, a, sizeof(a)))
@@ -96,9 +96,9 @@ static int check_dest(const struct xrelay_dest *d, size_t sndbuf, unsigned int f
 		return -EINVAL;
 	if (!memchr(d->ifname, '\0', sizeof(d->ifname)))
 		return -EINVAL;
-	if (is_v4mapped(d->addr) ? is_zero(d->addr + 12, 4) : is_zero(d->addr, 16))
+	if (dest_is_v4(d->addr) ? is_zero(d->addr + 12, 4) : is_zero(d->addr, 16))
 		return -EINVAL;
-	if (!is_v4mapped(d->addr) && v6_needs_scope(d->addr) && !dest_is_multicast(d->addr) &&
+	if (!dest_is_v4(d->addr) && v6_needs_scope(d->addr) && !dest_is_multicast(d->addr) &&
 	    !d->ifname[0])
 		return -EINVAL;
 	return 0;
@@ -171,7 +171,7 @@ int dest_open(const struct xrelay_dest *d, size_t sndbuf, unsigned int flags, st
 
 	memset(&s, 0, sizeof(s));
 	s.multicast = dest_is_multicast(d->addr);
-	if (is_v4mapped(d->addr)) {
+	if (dest_is_v4(d->addr)) {
 		s.addr.sin.sin_family = AF_INET;
 		s.addr.sin.sin_port = d->port;
 		memcpy(&s.addr.sin.sin_addr, d->addr + 12, 4);
@@ -235,7 +235,7 @@ void dest_close(struct dest_sock *s)
 
 int dest_join(int ifindex, const __u8 addr[16], struct dest_group *ret)
 {
-	bool v4 = is_v4mapped(addr);
+	bool v4 = dest_is_v4(addr);
 	int fd, err = 0;
 
 	ret->fd = -1;

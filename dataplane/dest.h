@@ -98,6 +98,9 @@ void dest_leave(struct dest_group *g);
 /* Whether @addr (IPv4-mapped or IPv6) is a multicast address (224.0.0.0/4, ff00::/8). */
 bool dest_is_multicast(const __u8 addr[16]);
 
+/* Whether @addr is IPv4-mapped (::ffff:a.b.c.d): an IPv4 destination. */
+bool dest_is_v4(const __u8 addr[16]);
+
 /*
  * Whether the datagram of sequence number @seq goes to @d: seq % every == 0, every 0 counting
  * as 1 (every datagram). Pure.

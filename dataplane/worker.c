@@ -102,7 +102,6 @@ struct worker {
 	struct xrelay_queue_stats *qst;
 	__u32 *tx_chan;	 /* per UMEM frame on the tx ring: its channel id, for the counters */
 	__u32 *tx_len;	 /* and its payload length */
-	__u32 tx_queued; /* pushed on the tx ring since the last kick */
 	__u64 last_rx;	 /* CLOCK_REALTIME of the last batch that had frames */
 	bool stop_grace; /* stopping: the ring was found empty once after the grace poll */
 };
@@ -548,7 +547,6 @@ static bool tx_one(struct worker *w, struct wchan *wc, __u32 i, __u64 frame, con
 	u->refs[fi]++;
 	w->tx_chan[fi] = wc->id;
 	w->tx_len[fi] = k->plen;
-	w->tx_queued++;
 	return true;
 }
 
@@ -558,10 +556,7 @@ static void reap_tx(struct worker *w)
 	struct umem *u = w->u;
 	__u32 idx, n, i;
 
-	if (w->tx_queued) {
-		umem_tx_kick(u);
-		w->tx_queued = 0;
-	}
+	umem_tx_kick(u); /* returns at once when nothing waits on the tx ring */
 	if (!u->tx_inflight)
 		return;
 	n = xsk_ring_cons__peek(&u->cq, UMEM_COMP_SIZE, &idx);
@@ -577,9 +572,6 @@ static void reap_tx(struct worker *w)
 	}
 	xsk_ring_cons__release(&u->cq, n);
 	u->tx_inflight -= n;
-	/* Copy mode sends a budget a kick: what is still queued goes now. */
-	if (umem_tx_pending(u))
-		umem_tx_kick(u);
 }
 
 static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)

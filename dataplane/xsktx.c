@@ -15,6 +15,7 @@
 #include <linux/ip.h>
 #include <linux/udp.h>
 
+#include "dest.h"
 #include "xsktx.h"
 
 /* Offsets in the template. */
@@ -73,11 +74,10 @@ static __u16 csum_fold(__u32 sum)
 bool xsktx_dest(const struct xrelay_dest *d, const char *capture_if, const struct xsktx_iface *ifc,
 		struct xsktx_hdr *ret)
 {
-	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	const __u8 *g = d->addr + 12;
 	__u8 *e, *ip, *udp;
 
-	if (memcmp(d->addr, v4mapped, sizeof(v4mapped)) || (g[0] & 0xf0) != 0xe0)
+	if (!dest_is_v4(d->addr) || !dest_is_multicast(d->addr))
 		return false;
 	if (!d->ifname[0] || strncmp(d->ifname, capture_if, sizeof(d->ifname)) || !d->ttl ||
 	    ifc->mtu < 20 + 8 + 1)

@@ -25,7 +25,7 @@ import time
 import urllib.request
 
 E = os.environ
-NS, H, P, SH, SP = E["BENCH_NS"], E["BENCH_H"], E["BENCH_P"], E["BENCH_SH"], E["BENCH_SP"]
+NS, H, P, SP = E["BENCH_NS"], E["BENCH_H"], E["BENCH_P"], E["BENCH_SP"]
 HMAC, H4, P4 = E["BENCH_HMAC"], E["BENCH_H4"], E["BENCH_P4"]
 OUT, PIN, API, BUILD, TMP = E["BENCH_OUT"], E["BENCH_PIN"], E["BENCH_API"], E["BENCH_BUILD"], \
     E["BENCH_TMP"]
@@ -292,7 +292,7 @@ def xmit_errors():
                if "xdp_xmit_errors" in line)
 
 
-def xrelay_drops():
+def channel_stats():
     st, body = api("GET", "/channels/%s/stats" % CHANNEL)
     if st != 200:
         raise Fail("GET /channels/%s/stats answered %d: %s" % (CHANNEL, st, body))
@@ -376,14 +376,14 @@ class Xrelay(System):
                 return False
         self.proc = start_ready("dataplane", argv, running, "xrelay-dataplane")
         self.pid = self.proc.pid
-        self.stats0 = xrelay_drops()
+        self.stats0 = channel_stats()
 
     def finish(self):
         stop(self.proc, "xrelay-dataplane")
         records, files, parts = self.counter.finish()
         if parts:
             raise Fail("xrelay-dataplane left %d .part file(s) after SIGTERM" % parts)
-        s1 = xrelay_drops()
+        s1 = channel_stats()
         d = {k: s1[k] - self.stats0[k] for k in ("rx_packets", "recorded_packets",
                                                  "sent_packets", "dropped_packets",
                                                  "send_errors", "write_errors")}
@@ -629,7 +629,7 @@ def perf_profile(sysobj, size):
     path = data[:-5] + ".txt"
     with open(path, "w") as f:
         f.write(describe(r) + "\n" + rep.stdout)
-    log("  perf profile of CPU 1 at full load: %s" % path)
+    log("  perf profile of both cores at full load: %s" % path)
 
 
 def fmt_rate(v):

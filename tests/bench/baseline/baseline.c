@@ -415,7 +415,6 @@ static int tx_socket(struct relay *r)
 	return 0;
 }
 
-/* <out>/<channel>/ and the one file of the run in it. */
 /* A new file in <out>/<channel>/, starting now. */
 static int new_file(struct relay *r)
 {
@@ -432,6 +431,7 @@ static int new_file(struct relay *r)
 	return err;
 }
 
+/* <out>/<channel>/, the block, and the first file of the run in it. */
 static int open_file(struct relay *r)
 {
 	const struct opts *o = &r->o;
