@@ -114,7 +114,7 @@ $(BUILD)/xrelay-dataplane: $(BUILD)/dataplane/main.o $(LIBS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BPF_OBJ): bpf/xrelay.bpf.c include/xrelay/maps.h
+$(BPF_OBJ): bpf/xrelay.bpf.c include/xrelay/maps.h include/xrelay/addr.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xrelay/addr.h"
 #include "xrelay/api.h"
+#include "xrelay/errmsg.h"
+#include "xrelay/name.h"
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 #define IFNAME_CHARS NAME_CHARS ".:"
@@ -32,7 +35,7 @@ __attribute__((format(printf, 4, 5))) static int fail(struct api_error *err, int
 	err->status = status;
 	snprintf(err->field, sizeof(err->field), "%s", field);
 	va_start(ap, fmt);
-	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+	errmsg_vset(err->detail, sizeof(err->detail), fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -339,21 +342,6 @@ static int parse_int(const json_t *v, const char *path, json_int_t min, json_int
 	return 0;
 }
 
-/* The stored form of "any address": all zero. */
-static bool addr_is_any(const __u8 a[16])
-{
-	static const __u8 zero[16];
-
-	return !memcmp(a, zero, 16);
-}
-
-static bool addr_unspecified(const __u8 a[16])
-{
-	static const __u8 mapped_zero[16] = { [10] = 0xff, [11] = 0xff };
-
-	return addr_is_any(a) || !memcmp(a, mapped_zero, 16);
-}
-
 /*
  * An IPv4 or IPv6 literal at @path into @out (IPv4 stored IPv4-mapped; "::ffff:a.b.c.d" is
  * the same address). The unspecified address is refused; @any_hint adds how to mean "any".
@@ -363,7 +351,6 @@ static int parse_addr(const json_t *v, const char *path, bool any_hint, __u8 out
 {
 	const char *or_null = any_hint ? ", or null for any address" : "";
 	char got[64], shown[48];
-	struct in_addr a4;
 	const char *s;
 
 	if (!json_is_string(v))
@@ -371,19 +358,14 @@ static int parse_addr(const json_t *v, const char *path, bool any_hint, __u8 out
 			    "%s must be an IPv4 or IPv6 address as a string%s, got %s.", path,
 			    or_null, describe(v, got, sizeof(got)));
 	s = json_string_value(v);
-	memset(out, 0, 16);
-	if (inet_pton(AF_INET, s, &a4) == 1) {
-		out[10] = 0xff;
-		out[11] = 0xff;
-		memcpy(&out[12], &a4, 4);
-	} else if (inet_pton(AF_INET6, s, out) != 1) {
+	if (strlen(s) != json_string_length(v) || addr_parse(s, out)) {
 		return fail(
 			err, 422, path,
 			"%s must be an IPv4 address (239.1.1.1) or an IPv6 address (ff15::1)%s, "
 			"got \"%s\".",
 			path, or_null, echo(shown, sizeof(shown), s, json_string_length(v)));
 	}
-	if (!addr_unspecified(out))
+	if (!addr_is_unspecified(out))
 		return 0;
 	if (any_hint)
 		return fail(err, 422, path,
@@ -411,7 +393,7 @@ static int parse_name(const json_t *v, char out[XRELAY_NAME_LEN], struct api_err
 	if (len == 0 || len > XRELAY_NAME_LEN - 1)
 		return fail(err, 422, "name", "name must be " NAME_RULE ", got %zu characters.",
 			    len);
-	if (!mapctl_name_valid(s)) {
+	if (!name_valid_n(s, len)) {
 		ok = strspn(s, NAME_CHARS);
 		return fail(err, 422, "name",
 			    "name must be " NAME_RULE

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "xrelay/addr.h"
 #include "xrelay/api.h"
 
 #define PROBLEM_BASE "https://xrelay.dev/problems/"
@@ -114,7 +115,6 @@ void api_format_time(__u64 ns, char *buf, size_t len)
  */
 void api_format_addr(const __u8 addr[16], char *buf, size_t len)
 {
-	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
 	int best = -1, best_len = 1, run, i;
 	unsigned int w[8];
 	char out[48];
@@ -122,7 +122,7 @@ void api_format_addr(const __u8 addr[16], char *buf, size_t len)
 
 	if (!len)
 		return;
-	if (!memcmp(addr, mapped, sizeof(mapped))) {
+	if (addr_is_v4(addr)) {
 		snprintf(buf, len, "%u.%u.%u.%u", addr[12], addr[13], addr[14], addr[15]);
 		return;
 	}

@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "xrelay/addr.h"
 #include "xrelay/maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -93,9 +94,7 @@ static __always_inline __u32 *channel_lookup(struct xrelay_chan_key *key)
 static __always_inline void key_set_v4(struct xrelay_chan_key *key, __be32 daddr, __be16 port)
 {
 	__builtin_memset(key, 0, sizeof(*key));
-	key->addr[10] = 0xff;
-	key->addr[11] = 0xff;
-	__builtin_memcpy(&key->addr[12], &daddr, 4);
+	addr_set_v4(key->addr, &daddr);
 	key->port = port;
 }
 

@@ -24,8 +24,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "xrelay/addr.h"
 #include "xrelay/clock.h"
+#include "xrelay/errmsg.h"
 #include "xrelay/mapctl.h"
+#include "xrelay/name.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -60,20 +63,6 @@ struct mapctl {
 	size_t queue_stats_len;
 	pthread_mutex_t mutex;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *map_type_name(__u32 type)
 {
@@ -137,12 +126,13 @@ static int map_check(int fd, const struct map_def *d, const char *pin_dir,
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		int e = -errno;
 
-		set_err(err, errlen, "%s/%s: cannot read map info: %s", pin_dir, d->name,
-			strerror(-e));
+		errmsg_set(err, errlen, "%s/%s: cannot read map info: %s", pin_dir, d->name,
+			   strerror(-e));
 		return e;
 	}
 	if (info.type != d->type) {
-		set_err(err, errlen,
+		errmsg_set(
+			err, errlen,
 			"%s/%s: map type %s, this build expects %s (layout version %u here, %u there)",
 			pin_dir, d->name, map_type_name(info.type), map_type_name(d->type),
 			XRELAY_MAPS_VERSION, theirs);
@@ -157,7 +147,8 @@ static int map_check(int fd, const struct map_def *d, const char *pin_dir,
 	else if (info.map_flags != d->flags)
 		what = "map flags", have = info.map_flags, want = d->flags;
 	if (what) {
-		set_err(err, errlen,
+		errmsg_set(
+			err, errlen,
 			"%s/%s: %s %u in the pinned map, %u in this build (layout version %u here, "
 			"%u there); stop what uses %s and remove it, or use another --pin-dir",
 			pin_dir, d->name, what, have, want, XRELAY_MAPS_VERSION, theirs, pin_dir);
@@ -215,14 +206,15 @@ static int open_maps(struct mapctl *m, unsigned int flags, char *err, size_t err
 		m->fds[XRELAY_MAP_META] = fd;
 		ret = meta_peek(fd, &pinned);
 		if (ret) {
-			set_err(err, errlen, "%s: not an xrelay meta map: %s", path,
-				strerror(-ret));
+			errmsg_set(err, errlen, "%s: not an xrelay meta map: %s", path,
+				   strerror(-ret));
 			return ret;
 		}
 		if (pinned.magic == XRELAY_MAPS_MAGIC) {
 			meta_p = &pinned;
 			if (pinned.version != XRELAY_MAPS_VERSION) {
-				set_err(err, errlen,
+				errmsg_set(
+					err, errlen,
 					"maps in %s have layout version %u, this build uses version "
 					"%u: stop the processes using them and remove the directory, "
 					"or use another --pin-dir",
@@ -240,7 +232,7 @@ static int open_maps(struct mapctl *m, unsigned int flags, char *err, size_t err
 			fd = bpf_obj_get(path);
 			if (fd < 0 && errno != ENOENT) {
 				ret = -errno;
-				set_err(err, errlen, "%s: %s", path, strerror(errno));
+				errmsg_set(err, errlen, "%s: %s", path, strerror(errno));
 				return ret;
 			}
 			m->fds[i] = fd;
@@ -252,21 +244,21 @@ static int open_maps(struct mapctl *m, unsigned int flags, char *err, size_t err
 			continue;
 		}
 		if (!(flags & MAPCTL_F_CREATE)) {
-			set_err(err, errlen,
-				"%s not found: no xrelay maps in %s yet (start xrelay-api or "
-				"xrelay-dataplane with this --pin-dir first)",
-				path, m->pin_dir);
+			errmsg_set(err, errlen,
+				   "%s not found: no xrelay maps in %s yet (start xrelay-api or "
+				   "xrelay-dataplane with this --pin-dir first)",
+				   path, m->pin_dir);
 			return -ENOENT;
 		}
 		fd = map_create(d);
 		if (fd < 0) {
-			set_err(err, errlen, "creating map %s: %s", d->name, strerror(-fd));
+			errmsg_set(err, errlen, "creating map %s: %s", d->name, strerror(-fd));
 			return fd;
 		}
 		if (bpf_obj_pin(fd, path)) {
 			ret = -errno;
 			close(fd);
-			set_err(err, errlen, "pinning %s: %s", path, strerror(-ret));
+			errmsg_set(err, errlen, "pinning %s: %s", path, strerror(-ret));
 			return ret;
 		}
 		m->fds[i] = fd;
@@ -284,7 +276,7 @@ int mapctl_open(const char *pin_dir, unsigned int flags, struct mapctl **ret, ch
 	if (!pin_dir || !*pin_dir)
 		pin_dir = MAPCTL_DEFAULT_PIN_DIR;
 	if (strlen(pin_dir) >= PATH_MAX) {
-		set_err(err, errlen, "pin directory path too long");
+		errmsg_set(err, errlen, "pin directory path too long");
 		return -ENAMETOOLONG;
 	}
 	m = calloc(1, sizeof(*m));
@@ -298,15 +290,15 @@ int mapctl_open(const char *pin_dir, unsigned int flags, struct mapctl **ret, ch
 	m->ncpus = libbpf_num_possible_cpus();
 	if (m->ncpus <= 0) {
 		r = m->ncpus ? m->ncpus : -EINVAL;
-		set_err(err, errlen, "cannot count possible CPUs: %s", strerror(-r));
+		errmsg_set(err, errlen, "cannot count possible CPUs: %s", strerror(-r));
 		goto out_free;
 	}
 
 	if (flags & MAPCTL_F_CREATE) {
 		r = mkdir_p(pin_dir);
 		if (r) {
-			set_err(err, errlen, "creating pin directory %s: %s", pin_dir,
-				strerror(-r));
+			errmsg_set(err, errlen, "creating pin directory %s: %s", pin_dir,
+				   strerror(-r));
 			goto out_free;
 		}
 	}
@@ -314,27 +306,28 @@ int mapctl_open(const char *pin_dir, unsigned int flags, struct mapctl **ret, ch
 	if (m->dir_fd < 0) {
 		r = -errno;
 		if (r == -ENOENT)
-			set_err(err, errlen,
-				"pin directory %s does not exist (start xrelay-api or "
-				"xrelay-dataplane with this --pin-dir first)",
-				pin_dir);
+			errmsg_set(err, errlen,
+				   "pin directory %s does not exist (start xrelay-api or "
+				   "xrelay-dataplane with this --pin-dir first)",
+				   pin_dir);
 		else
-			set_err(err, errlen, "opening pin directory %s: %s", pin_dir, strerror(-r));
+			errmsg_set(err, errlen, "opening pin directory %s: %s", pin_dir,
+				   strerror(-r));
 		goto out_free;
 	}
 	if (fstatfs(m->dir_fd, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
 		r = -ENOTSUP;
-		set_err(err, errlen,
-			"%s is not on a BPF filesystem; mount one first: mount -t bpf bpf "
-			"/sys/fs/bpf",
-			pin_dir);
+		errmsg_set(err, errlen,
+			   "%s is not on a BPF filesystem; mount one first: mount -t bpf bpf "
+			   "/sys/fs/bpf",
+			   pin_dir);
 		goto out_free;
 	}
 
 	/* Creation and checking under the lock, so two starters never race to create. */
 	r = mapctl_lock(m, true);
 	if (r) {
-		set_err(err, errlen, "locking %s: %s", pin_dir, strerror(-r));
+		errmsg_set(err, errlen, "locking %s: %s", pin_dir, strerror(-r));
 		goto out_free;
 	}
 	r = open_maps(m, flags, err, errlen);
@@ -348,8 +341,8 @@ int mapctl_open(const char *pin_dir, unsigned int flags, struct mapctl **ret, ch
 				  &m->queue_stats_len);
 	if (!m->meta || !m->dp_stats || !m->queue_stats) {
 		r = -errno;
-		set_err(err, errlen, "mmap of the shared counters in %s: %s", pin_dir,
-			strerror(-r));
+		errmsg_set(err, errlen, "mmap of the shared counters in %s: %s", pin_dir,
+			   strerror(-r));
 		goto out_unlock;
 	}
 	if (m->meta->magic != XRELAY_MAPS_MAGIC) {
@@ -465,37 +458,16 @@ bool mapctl_dataplane_alive(const struct mapctl *m, __u64 max_age_ms, __u64 *ret
 
 bool mapctl_name_valid(const char *name)
 {
-	size_t i;
-
-	for (i = 0; name[i]; i++) {
-		char c = name[i];
-
-		if (i >= XRELAY_NAME_LEN - 1)
-			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-'))
-			return false;
-	}
-	return i > 0;
+	return name_valid(name);
 }
 
 int mapctl_key_from_str(struct xrelay_chan_key *key, const char *addr, __u16 port)
 {
-	struct in_addr a4;
-
 	memset(key, 0, sizeof(*key));
 	key->port = htons(port);
 	if (!addr || !*addr)
 		return 0;
-	if (inet_pton(AF_INET, addr, &a4) == 1) {
-		key->addr[10] = 0xff;
-		key->addr[11] = 0xff;
-		memcpy(&key->addr[12], &a4, 4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, addr, key->addr) == 1)
-		return 0;
-	return -EINVAL;
+	return addr_parse(addr, key->addr);
 }
 
 int mapctl_channel_get(struct mapctl *m, __u32 id, struct xrelay_channel_cfg *cfg)
@@ -646,7 +618,7 @@ static int cfg_validate(const struct xrelay_channel_cfg *cfg)
 {
 	__u32 i;
 
-	if (!memchr(cfg->name, '\0', sizeof(cfg->name)) || !mapctl_name_valid(cfg->name))
+	if (!memchr(cfg->name, '\0', sizeof(cfg->name)) || !name_valid(cfg->name))
 		return -EINVAL;
 	if (cfg->key.pad || !cfg->key.port || cfg->ndests > XRELAY_MAX_DESTS)
 		return -EINVAL;
