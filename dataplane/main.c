@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dest.h"
+#include "mcast.h"
 #include "dp.h"
 #include "worker.h"
 #include "xdp.h"
@@ -169,7 +170,7 @@ static void recover_leftovers(int out_fd, const char *out_dir)
 struct chan_track {
 	__u64 created_ns;
 	bool joined;
-	struct dest_group group;
+	struct mcast_group group;
 	bool draining;
 	__u64 drain_gen; /* the generation at which the removal was seen */
 };
@@ -189,11 +190,11 @@ static void follow(struct dp *dp, struct chan_track *t, struct xrelay_channel_cf
 			bool active = c->state == XRELAY_CH_ACTIVE;
 
 			if (k->joined && (!active || c->created_ns != k->created_ns)) {
-				dest_leave(&k->group);
+				mcast_leave(&k->group);
 				k->joined = false;
 			}
 			if (active && !k->joined && dest_is_multicast(c->key.addr)) {
-				r = dest_join(dp->ifindex, c->key.addr, &k->group);
+				r = mcast_join(dp->ifindex, c->key.addr, &k->group);
 				if (r)
 					pr_warn("channel %s: joining its group on %s: %s", c->name,
 						dp->o.ifname, strerror(-r));
@@ -586,7 +587,7 @@ out_workers:
 		worker_destroy(dp.workers[q]);
 	for (q = 0; q < XRELAY_MAX_CHANNELS; q++)
 		if (track[q].joined)
-			dest_leave(&track[q].group);
+			mcast_leave(&track[q].group);
 	heartbeat_clear(&dp);
 	pr_info("detached from %s; the pinned maps stay in %s", dp.o.ifname, dp.o.pin_dir);
 out_maps:
