@@ -217,6 +217,7 @@ static void heartbeat(struct dp *dp)
 		__atomic_store_n(&row->rx_invalid_descs, st.rx_invalid_descs, __ATOMIC_RELAXED);
 		__atomic_store_n(&row->rx_ring_full, st.rx_ring_full, __ATOMIC_RELAXED);
 		__atomic_store_n(&row->rx_fill_ring_empty, st.rx_fill_ring_empty, __ATOMIC_RELAXED);
+		__atomic_store_n(&row->tx_invalid_descs, st.tx_invalid_descs, __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&meta->heartbeat_ns, dp_now_mono(), __ATOMIC_RELEASE);
 }
@@ -440,6 +441,8 @@ int main(int argc, char **argv)
 		goto out_workers;
 	}
 	online = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	/* Zero-copy for /stats only if every queue has it; each queue's reason is logged. */
+	dp.zerocopy = true;
 	for (q = 0; q < dp.nqueues; q++) {
 		int cpu =
 			dp.o.ncpus ? dp.o.cpus[q % dp.o.ncpus] : (int)q % (online > 0 ? online : 1);
@@ -454,7 +457,7 @@ int main(int argc, char **argv)
 		zc = worker_zerocopy(dp.workers[q], &why);
 		pr_info("queue %u: AF_XDP socket in %s mode%s%s, worker on CPU %d", q,
 			zc ? "zero-copy" : "copy", zc ? "" : ": ", zc ? "" : why, cpu);
-		dp.zerocopy = zc;
+		dp.zerocopy = dp.zerocopy && zc;
 	}
 
 	sigemptyset(&set);

@@ -391,10 +391,8 @@ void worker_destroy(struct worker *w)
 
 int worker_xsk_stats(const struct worker *w, struct xrelay_queue_stats *out)
 {
-	__u64 tx_invalid;
-
 	return umem_stats(w->u, &out->rx_dropped, &out->rx_invalid_descs, &out->rx_ring_full,
-			  &out->rx_fill_ring_empty, &tx_invalid);
+			  &out->rx_fill_ring_empty, &out->tx_invalid_descs);
 }
 
 bool worker_zerocopy(const struct worker *w, const char **why)

@@ -36,8 +36,8 @@ void worker_destroy(struct worker *w);
 
 /*
  * The AF_XDP socket's counters (XDP_STATISTICS: rx_dropped, rx_invalid_descs, rx_ring_full,
- * rx_fill_ring_empty) into @out; rx_frames is left alone. Returns 0 or -errno. Any thread
- * (a getsockopt).
+ * rx_fill_ring_empty, tx_invalid_descs) into @out; rx_frames is left alone. Returns 0 or
+ * -errno. Any thread (a getsockopt).
  */
 int worker_xsk_stats(const struct worker *w, struct xrelay_queue_stats *out);
 
