@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Re-send destinations: the UDP socket the dataplane sends one destination's copies through
- * (family, TTL, multicast loop and interface, send buffer, no DF), the `every` rule, the
- * multicast group memberships of channels listening on a group, and a destination's text for
- * logs. It does not send: the I/O loop (io_uring SENDMSG) is the caller's. It does not log.
+ * (family, TTL, multicast loop and interface, send buffer, no DF), the `every` rule, and a
+ * destination's text for logs. It does not send: the I/O loop (io_uring SENDMSG, resend.c)
+ * is the caller's; group memberships are mcast.h's. It does not log.
  *
- * Thread safety: a struct dest_sock or dest_group belongs to one thread at a time; the pure
+ * Thread safety: a struct dest_sock belongs to one thread at a time; the pure
  * functions (dest_is_multicast, dest_selects, dest_format) may be called from any thread.
  */
 #ifndef XRELAY_DEST_H
@@ -44,13 +44,6 @@ struct dest_sock {
 	bool multicast;
 };
 
-/* A multicast group membership held for as long as the struct's socket is open. */
-struct dest_group {
-	int fd; /* -1 when left */
-	int ifindex;
-	__u8 addr[16];
-};
-
 /*
  * Open a non-blocking, close-on-exec UDP socket for @d: AF_INET (sockaddr_in) for an
  * IPv4-mapped address, AF_INET6 otherwise. The TTL / hop limit d->ttl (1..255) is set for
@@ -74,26 +67,6 @@ int dest_open(const struct xrelay_dest *d, size_t sndbuf, unsigned int flags,
 
 /* Close @s's socket and mark it closed (fd -1). Accepts NULL and a closed socket. */
 void dest_close(struct dest_sock *s);
-
-/*
- * Join the multicast group @addr (IPv4-mapped or IPv6) on the interface @ifindex (0: the one
- * the routing table picks for the group) so that the host reports the membership (IGMP / MLD)
- * and the NIC and switches deliver the group. The membership lives as long as a socket of
- * its own, held in *@ret until dest_leave. That socket is never bound, so it is in no UDP
- * lookup table: it never receives or queues a datagram and adds nothing to the UDP drop
- * counters, whoever else (AF_XDP, a bound socket) consumes the group's traffic.
- * Returns 0, -EINVAL (@addr not multicast, @ifindex negative), -ENODEV (no such interface, or
- * no route for the group with @ifindex 0) or another -errno of socket() or setsockopt().
- * *@ret.fd is -1 on failure. Any thread; does not block.
- */
-int dest_join(int ifindex, const __u8 addr[16], struct dest_group *ret);
-
-/*
- * Drop the membership held in @g (closing its socket; the kernel leaves the group once no
- * other socket on the host holds it on that interface) and mark it left (fd -1). Accepts NULL
- * and a group already left.
- */
-void dest_leave(struct dest_group *g);
 
 /* Whether @addr (IPv4-mapped or IPv6) is a multicast address (224.0.0.0/4, ff00::/8). */
 bool dest_is_multicast(const __u8 addr[16]);

@@ -16,6 +16,7 @@
 #include "xrelay/clock.h"
 #include "xrelay/mapctl.h"
 
+struct follow;
 struct worker;
 
 struct dp_opts {
@@ -44,10 +45,11 @@ struct dp {
 	int ifindex;
 	unsigned int nqueues;
 	struct worker *workers[XRELAY_MAX_QUEUES];
-	int stop;	    /* atomic: workers finish up */
-	__u64 rotate_epoch; /* atomic: bumped by SIGHUP */
-	__s64 mono_to_real; /* atomic: CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
-	bool zerocopy;
+	struct follow *follow; /* the channel config, as the workers see it (follow.h) */
+	int stop;	       /* atomic: workers finish up */
+	__u64 rotate_epoch;    /* atomic: bumped by SIGHUP */
+	__s64 mono_to_real;    /* atomic: CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	bool zerocopy;	       /* every queue's AF_XDP socket runs in zero-copy mode */
 };
 
 /* Monotonic (as the XDP program stamps) and real-time now, in ns. */

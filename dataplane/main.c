@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * xrelay-dataplane: attaches the XDP program to one interface, runs one worker per rx queue,
- * and from its main thread keeps the heartbeat, the clock offset and the socket counters, joins
- * the multicast groups channels capture, releases removed channels once every worker has
- * closed their files, and handles signals (INT/TERM stop, HUP rotates).
+ * and from its main thread keeps the heartbeat, the clock offset and the socket counters,
+ * follows the channel config (follow.h: snapshots for the workers, captured groups, release of
+ * removed channels), and handles signals (INT/TERM stop, HUP rotates).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dest.h"
 #include "dp.h"
+#include "follow.h"
 #include "worker.h"
 #include "xdp.h"
 #include "xrelay/cli.h"
@@ -165,77 +165,6 @@ static void recover_leftovers(int out_fd, const char *out_dir)
 	closedir(top);
 }
 
-/* The main thread's view of channels: multicast memberships and removals to release. */
-struct chan_track {
-	__u64 created_ns;
-	bool joined;
-	struct dest_group group;
-	bool draining;
-	__u64 drain_gen; /* the generation at which the removal was seen */
-};
-
-static void follow(struct dp *dp, struct chan_track *t, struct xrelay_channel_cfg *snap,
-		   __u64 *gen_seen)
-{
-	__u64 gen = mapctl_gen(dp->m), min_seen = UINT64_MAX;
-	unsigned int q;
-	__u32 id;
-	int r;
-
-	if (gen != *gen_seen && !mapctl_channel_snapshot(dp->m, snap)) {
-		for (id = 0; id < XRELAY_MAX_CHANNELS; id++) {
-			struct xrelay_channel_cfg *c = &snap[id];
-			struct chan_track *k = &t[id];
-			bool active = c->state == XRELAY_CH_ACTIVE;
-
-			if (k->joined && (!active || c->created_ns != k->created_ns)) {
-				dest_leave(&k->group);
-				k->joined = false;
-			}
-			if (active && !k->joined && dest_is_multicast(c->key.addr)) {
-				r = dest_join(dp->ifindex, c->key.addr, &k->group);
-				if (r)
-					pr_warn("channel %s: joining its group on %s: %s", c->name,
-						dp->o.ifname, strerror(-r));
-				else
-					pr_info("channel %s: joined its multicast group on %s",
-						c->name, dp->o.ifname);
-				k->joined = !r;
-				k->created_ns = c->created_ns;
-			}
-			if (c->state == XRELAY_CH_DRAINING && !k->draining) {
-				k->draining = true;
-				/*
-				 * A generation made after seeing DRAINING: a worker that applied
-				 * it has seen the removal (the editor may not have bumped yet).
-				 */
-				k->drain_gen = mapctl_gen_bump(dp->m);
-				k->created_ns = c->created_ns;
-			}
-		}
-		*gen_seen = gen;
-	}
-	for (q = 0; q < dp->nqueues; q++) {
-		__u64 s = worker_seen_gen(dp->workers[q]);
-
-		if (s < min_seen)
-			min_seen = s;
-	}
-	__atomic_store_n(&mapctl_meta(dp->m)->dp_seen_gen, min_seen, __ATOMIC_RELAXED);
-	/* Every worker has closed the files of channels removed by min_seen: release them. */
-	for (id = 0; id < XRELAY_MAX_CHANNELS; id++) {
-		struct chan_track *k = &t[id];
-
-		if (!k->draining || k->drain_gen > min_seen)
-			continue;
-		r = mapctl_channel_release(dp->m, id, k->created_ns);
-		if (r && r != -ESTALE && r != -ENOENT)
-			continue; /* try again next tick */
-		pr_info("channel id %u: every file closed, id released", id);
-		k->draining = false;
-	}
-}
-
 /* CLOCK_REALTIME - CLOCK_MONOTONIC in ns, from the narrowest of 5 bracketed readings. */
 static __s64 clock_offset(void)
 {
@@ -288,6 +217,7 @@ static void heartbeat(struct dp *dp)
 		__atomic_store_n(&row->rx_invalid_descs, st.rx_invalid_descs, __ATOMIC_RELAXED);
 		__atomic_store_n(&row->rx_ring_full, st.rx_ring_full, __ATOMIC_RELAXED);
 		__atomic_store_n(&row->rx_fill_ring_empty, st.rx_fill_ring_empty, __ATOMIC_RELAXED);
+		__atomic_store_n(&row->tx_invalid_descs, st.tx_invalid_descs, __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&meta->heartbeat_ns, dp_now_mono(), __ATOMIC_RELEASE);
 }
@@ -326,12 +256,10 @@ int main(int argc, char **argv)
 		},
 		.out_fd = -1,
 	};
-	static struct chan_track track[XRELAY_MAX_CHANNELS];
-	struct xrelay_channel_cfg *snap = NULL;
 	struct xdp_link link = { .link_fd = -1 };
 	char err[512] = "";
 	struct xrelay_meta *meta;
-	__u64 v, gen_seen = 0, last_beat = 0;
+	__u64 v, last_beat = 0;
 	unsigned int q;
 	sigset_t set;
 	int c, r, sig, rc = 1, online;
@@ -487,9 +415,6 @@ int main(int argc, char **argv)
 		goto out_maps;
 	}
 	recover_leftovers(dp.out_fd, dp.o.out_dir);
-	snap = malloc(sizeof(*snap) * XRELAY_MAX_CHANNELS);
-	if (!snap)
-		goto out_maps;
 
 	r = xdp_link_attach(dp.m, dp.ifindex, dp.o.ifname, dp.o.xdp_mode, dp.o.nic_timestamps,
 			    &link, err, sizeof(err));
@@ -510,7 +435,14 @@ int main(int argc, char **argv)
 		dp.nqueues = dp.o.queues;
 	if (dp.nqueues > XRELAY_MAX_QUEUES)
 		dp.nqueues = XRELAY_MAX_QUEUES;
+	r = follow_new(dp.m, dp.ifindex, dp.o.ifname, dp.nqueues, &dp.follow);
+	if (r) {
+		pr_warn("cannot follow the channel config: %s", strerror(-r));
+		goto out_workers;
+	}
 	online = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	/* Zero-copy for /stats only if every queue has it; each queue's reason is logged. */
+	dp.zerocopy = true;
 	for (q = 0; q < dp.nqueues; q++) {
 		int cpu =
 			dp.o.ncpus ? dp.o.cpus[q % dp.o.ncpus] : (int)q % (online > 0 ? online : 1);
@@ -525,7 +457,7 @@ int main(int argc, char **argv)
 		zc = worker_zerocopy(dp.workers[q], &why);
 		pr_info("queue %u: AF_XDP socket in %s mode%s%s, worker on CPU %d", q,
 			zc ? "zero-copy" : "copy", zc ? "" : ": ", zc ? "" : why, cpu);
-		dp.zerocopy = zc;
+		dp.zerocopy = dp.zerocopy && zc;
 	}
 
 	sigemptyset(&set);
@@ -562,7 +494,7 @@ int main(int argc, char **argv)
 			pr_info("SIGHUP: starting new files");
 			__atomic_add_fetch(&dp.rotate_epoch, 1, __ATOMIC_RELEASE);
 		}
-		follow(&dp, track, snap, &gen_seen);
+		follow_tick(dp.follow);
 		if (dp_now_mono() - last_beat >= HEARTBEAT_MS * 1000000ull) {
 			heartbeat(&dp);
 			last_beat = dp_now_mono();
@@ -579,18 +511,15 @@ out_join:
 	for (q = 0; q < dp.nqueues; q++)
 		worker_join(dp.workers[q]);
 	/* Files are closed: removals that waited on them can be released now. */
-	follow(&dp, track, snap, &gen_seen);
+	follow_tick(dp.follow);
 out_workers:
 	xdp_link_detach(&link);
 	for (q = 0; q < dp.nqueues; q++)
 		worker_destroy(dp.workers[q]);
-	for (q = 0; q < XRELAY_MAX_CHANNELS; q++)
-		if (track[q].joined)
-			dest_leave(&track[q].group);
+	follow_free(dp.follow);
 	heartbeat_clear(&dp);
 	pr_info("detached from %s; the pinned maps stay in %s", dp.o.ifname, dp.o.pin_dir);
 out_maps:
-	free(snap);
 	mapctl_close(dp.m);
 	close(dp.out_fd);
 	return rc;

@@ -4,16 +4,22 @@
  * and the stack of frames the worker has finished with. Owned by one worker thread; nothing
  * here is shared.
  *
- * Frame life cycle (invariants):
+ * Frame life cycle (invariants). Only this file and umem.c touch the free stack and the
+ * reference counts; the worker moves a frame between states through umem_ref, umem_unref,
+ * umem_take and umem_put:
  *  1. Every frame is in exactly one place: the fill ring (the kernel's to fill), the rx ring
  *     (filled, not yet taken), the worker (taken: being recorded, or held by sends in flight),
  *     or the free stack (done, waiting to go back to the fill ring).
- *  2. A frame goes back only when nothing refers to it: the record is copied into a block at
- *     once, so only re-sends in flight hold a frame (its reference count): a socket send until
- *     its completion, a transmission on the tx ring until the kernel hands its address back on
- *     the completion ring.
- *  3. A frame the worker takes from the free stack to transmit a copy is "taken" as well, with
- *     that transmission its only reference.
+ *  2. A frame in the fill ring, the rx ring or the free stack holds no reference (refs 0).
+ *     The worker takes one (umem_ref) for a frame off the rx ring while it handles it, and
+ *     one per re-send in flight: a socket send until its completion, a transmission on the
+ *     tx ring until the kernel hands its address back on the completion ring.
+ *  3. A frame goes back to the free stack when its last reference goes (umem_unref): the
+ *     record is copied into a block at once, so only re-sends in flight outlive the worker's
+ *     own reference.
+ *  4. A frame the worker takes from the free stack to transmit a copy (umem_take) is "taken"
+ *     as well, with that transmission its only reference; if it cannot be used after all it
+ *     goes straight back (umem_put).
  *
  *      fill ring --kernel--> rx ring --worker--> taken --last ref--> free stack --refill--+
  *          ^                                      | ^                   |                 |
@@ -23,6 +29,7 @@
 #ifndef XRELAY_DP_UMEM_H
 #define XRELAY_DP_UMEM_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -83,10 +90,39 @@ static inline void *umem_data(const struct umem *u, __u64 addr)
 	return (char *)u->area + addr;
 }
 
-/* Done with a frame: onto the free stack. */
+/* A frame that holds no reference (invariant 2) onto the free stack. Worker thread. */
 static inline void umem_put(struct umem *u, __u64 addr)
 {
 	u->free[u->nfree++] = umem_frame_base(addr);
+}
+
+/* One more reference to the frame holding @addr (invariant 2). Worker thread; per packet. */
+static inline void umem_ref(struct umem *u, __u64 addr)
+{
+	u->refs[addr / UMEM_FRAME_SIZE]++;
+}
+
+/*
+ * Drop a reference to the frame holding @addr; the last one puts the frame on the free stack
+ * (invariant 3). Worker thread; per packet.
+ */
+static inline void umem_unref(struct umem *u, __u64 addr)
+{
+	if (--u->refs[addr / UMEM_FRAME_SIZE] == 0)
+		umem_put(u, addr);
+}
+
+/*
+ * Take a frame off the free stack for a copy of our own (invariant 4): its base address in
+ * *@ret_frame, with no reference yet (umem_ref it, or umem_put it back). Returns 0, or
+ * -ENOBUFS when the stack is empty. Worker thread; per packet.
+ */
+static inline int umem_take(struct umem *u, __u64 *ret_frame)
+{
+	if (!u->nfree)
+		return -ENOBUFS;
+	*ret_frame = u->free[--u->nfree];
+	return 0;
 }
 
 /* Give free frames back to the fill ring; returns how many. Never blocks. */
@@ -110,6 +146,37 @@ static inline int umem_tx_push(struct umem *u, __u64 addr, __u32 len)
 	xsk_ring_prod__submit(&u->tx, 1);
 	u->tx_inflight++;
 	return 0;
+}
+
+/*
+ * Transmissions the kernel is done with: up to @max frame addresses from the completion ring,
+ * the first at index *@ret_idx (read them with umem_comp_frame, then umem_comp_release the
+ * count). Returns the count; 0 at once when nothing is in flight. Worker thread.
+ */
+static inline __u32 umem_comp_peek(struct umem *u, __u32 max, __u32 *ret_idx)
+{
+	if (!u->tx_inflight)
+		return 0;
+	return xsk_ring_cons__peek(&u->cq, max, ret_idx);
+}
+
+/* The base address of the frame at completion ring index @idx. */
+static inline __u64 umem_comp_frame(struct umem *u, __u32 idx)
+{
+	return umem_frame_base(*xsk_ring_cons__comp_addr(&u->cq, idx));
+}
+
+/* Hand @n completion ring entries back to the kernel (after umem_comp_peek). */
+static inline void umem_comp_release(struct umem *u, __u32 n)
+{
+	xsk_ring_cons__release(&u->cq, n);
+	u->tx_inflight -= n;
+}
+
+/* Whether transmissions are in flight (pushed, not yet completed). */
+static inline bool umem_tx_busy(const struct umem *u)
+{
+	return u->tx_inflight != 0;
 }
 
 /* Whether the tx ring holds frames the kernel has not taken yet. */

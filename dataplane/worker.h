@@ -3,8 +3,8 @@
  * One worker per rx queue: a thread, pinned, with its own AF_XDP socket and UMEM, its own
  * io_uring, its own file shards and destination sockets; it shares nothing on the hot path.
  * It records each frame of a channel into the channel's shard and re-sends it to the
- * channel's destinations, follows the maps' config generation, and counts everything in its
- * own rows of the mmap'ed dp_stats map.
+ * channel's destinations, applies the config snapshots follow.h publishes (its chantab.h),
+ * and counts everything in its own rows of the mmap'ed dp_stats map.
  */
 #ifndef XRELAY_DP_WORKER_H
 #define XRELAY_DP_WORKER_H
@@ -19,7 +19,8 @@ struct worker;
 
 /*
  * Set up queue @queue (socket, UMEM, ring); the thread is not started. @cpu < 0: no pinning.
- * Returns 0 or -errno with a sentence in @err.
+ * dp->follow must be set (reader @queue). Returns 0 or -errno with a sentence in @err.
+ * Main thread.
  */
 int worker_create(struct dp *dp, unsigned int queue, int cpu, struct worker **ret, char *err,
 		  size_t errlen);
@@ -34,15 +35,13 @@ void worker_join(struct worker *w);
 void worker_destroy(struct worker *w);
 
 /*
- * The config generation this worker has fully applied: every channel removed by then has its
- * files closed. Any thread.
+ * The AF_XDP socket's counters (XDP_STATISTICS: rx_dropped, rx_invalid_descs, rx_ring_full,
+ * rx_fill_ring_empty, tx_invalid_descs) into @out; rx_frames is left alone. Returns 0 or
+ * -errno. Any thread (a getsockopt).
  */
-__u64 worker_seen_gen(const struct worker *w);
-
-/* The AF_XDP socket's counters, for the main thread's collection. */
 int worker_xsk_stats(const struct worker *w, struct xrelay_queue_stats *out);
 
-/* Whether the socket runs in zero-copy mode, and why not. */
+/* Whether the socket runs in zero-copy mode, and why not (*@why). Any thread. */
 bool worker_zerocopy(const struct worker *w, const char **why);
 
 #endif

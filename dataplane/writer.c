@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cqetag.h"
 #include "writer.h"
 
 /*
@@ -209,7 +210,7 @@ static void file_kick(struct io_uring *ring, struct wfile *wf)
 		}
 		io_uring_prep_writev(sqe, ocf_file_fd(wf->f), b->iov, (unsigned int)b->iovcnt,
 				     b->off);
-		io_uring_sqe_set_data(sqe, b);
+		io_uring_sqe_set_data64(sqe, cqetag_block(b));
 		b->writing = true;
 	}
 }

@@ -76,8 +76,8 @@ void writer_free(struct writer *w);
 unsigned int writer_inflight(const struct writer *w);
 
 /*
- * A writer's SQEs carry the struct wblock pointer as user_data (bit 0 clear: pointers are
- * aligned); this gives back the owner of the writer that submitted it.
+ * A writer's SQEs carry its struct wblock pointer as user_data (cqetag.h); this gives back
+ * the owner of the writer that submitted it.
  */
 void *writer_block_owner(const struct wblock *b);
 

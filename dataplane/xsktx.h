@@ -5,7 +5,7 @@
  * neighbour lookup is needed) and the Ethernet, IPv4 and UDP headers written in front of a
  * payload in the UMEM. Such frames leave by the wire only: unlike a socket's multicast loop,
  * nothing reaches a subscriber on this host. Pure functions but for the interface look-up; no logging. The rings
- * themselves are umem.c's; what goes on them, worker.c decides.
+ * themselves are umem.c's; what goes on them, resend.c decides.
  */
 #ifndef XRELAY_DP_XSKTX_H
 #define XRELAY_DP_XSKTX_H

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Re-send destinations (dataplane/dest.c) checked the way a user would: datagrams sent with the
- * stored sockaddr arrive at receiving sockets (unicast IPv4/IPv6 on lo, multicast over a veth
+ * Re-send destinations (dataplane/dest.c) and group memberships (dataplane/mcast.c) checked
+ * the way a user would: datagrams sent with the stored sockaddr arrive at receiving sockets
+ * (unicast IPv4/IPv6 on lo, multicast over a veth
  * and over lo through the loop-back copy), socket options read back, large datagrams leave
  * fragmented and without DF as seen on the wire of a veth into a second namespace, group
  * memberships appear in /proc/net/igmp(6) and vanish again, and the `every` rule and log text.
@@ -34,6 +35,7 @@
 #include <cmocka.h>
 
 #include "../../dataplane/dest.h"
+#include "../../dataplane/mcast.h"
 #include "testenv.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -505,7 +507,7 @@ static void test_unknown_interface(void **state)
 {
 	static const char *const addrs[] = { "10.1.2.3", "239.1.2.3", "2001:db8::1", "ff05::1",
 					     "fe80::1" };
-	struct dest_group g;
+	struct mcast_group g;
 	struct dest_sock s;
 	__u8 a[16];
 	size_t i;
@@ -519,10 +521,10 @@ static void test_unknown_interface(void **state)
 		assert_int_equal(s.fd, -1);
 	}
 	addr16("239.1.2.3", a);
-	assert_int_equal(dest_join(99999, a, &g), -ENODEV);
+	assert_int_equal(mcast_join(99999, a, &g), -ENODEV);
 	assert_int_equal(g.fd, -1);
 	addr16("ff05::1", a);
-	assert_int_equal(dest_join(99999, a, &g), -ENODEV);
+	assert_int_equal(mcast_join(99999, a, &g), -ENODEV);
 	assert_int_equal(g.fd, -1);
 }
 
@@ -530,7 +532,7 @@ static void test_invalid(void **state)
 {
 	struct xrelay_dest d;
 	struct dest_sock s;
-	struct dest_group g;
+	struct mcast_group g;
 	__u8 a[16];
 
 	(void)state;
@@ -553,32 +555,32 @@ static void test_invalid(void **state)
 	assert_int_equal(s.fd, -1);
 
 	addr16("10.1.2.3", a);
-	assert_int_equal(dest_join(0, a, &g), -EINVAL);
+	assert_int_equal(mcast_join(0, a, &g), -EINVAL);
 	addr16("2001:db8::1", a);
-	assert_int_equal(dest_join(0, a, &g), -EINVAL);
+	assert_int_equal(mcast_join(0, a, &g), -EINVAL);
 	addr16("239.1.1.1", a);
-	assert_int_equal(dest_join(-1, a, &g), -EINVAL);
+	assert_int_equal(mcast_join(-1, a, &g), -EINVAL);
 
 	/* The destructors accept NULL and what is already closed. */
 	dest_close(NULL);
-	dest_leave(NULL);
+	mcast_leave(NULL);
 	s.fd = -1;
 	dest_close(&s);
 	g.fd = -1;
-	dest_leave(&g);
+	mcast_leave(&g);
 }
 
 /* ---- Group membership ------------------------------------------------------------------------ */
 
 /*
- * dest_join's membership is listed for the interface (and by `ip maddr`), it makes the host
+ * mcast_join's membership is listed for the interface (and by `ip maddr`), it makes the host
  * accept the group there (a receiver bound to the port without joining gets the loop-back copy
  * only because of it: IP(V6)_MULTICAST_ALL), its own socket never queues a byte, and after
- * dest_leave the membership and the delivery are gone.
+ * mcast_leave the membership and the delivery are gone.
  */
 static void check_join_leave(const char *group, int family)
 {
-	struct dest_group g;
+	struct mcast_group g;
 	unsigned int port;
 	int rx = rx_open(family, NULL, 0, &port);
 	struct xrelay_dest d = mkdest(group, port, 1, 1, VETH);
@@ -587,7 +589,7 @@ static void check_join_leave(const char *group, int family)
 
 	addr16(group, a);
 	assert_false(igmp_has(VETH, a));
-	assert_int_equal(dest_join(veth_ifindex, a, &g), 0);
+	assert_int_equal(mcast_join(veth_ifindex, a, &g), 0);
 	assert_true(g.fd >= 0);
 	assert_int_equal(g.ifindex, veth_ifindex);
 	assert_memory_equal(g.addr, a, 16);
@@ -600,7 +602,7 @@ static void check_join_leave(const char *group, int family)
 	assert_int_equal(recv(g.fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
 	assert_int_equal(errno, EAGAIN);
 
-	dest_leave(&g);
+	mcast_leave(&g);
 	assert_int_equal(g.fd, -1);
 	assert_false(igmp_has(VETH, a));
 	{
@@ -611,7 +613,7 @@ static void check_join_leave(const char *group, int family)
 		assert_int_equal(rx_wait(rx, buf, sizeof(buf), QUIET_MS, NULL), -ETIMEDOUT);
 		dest_close(&s);
 	}
-	dest_leave(&g); /* twice is harmless */
+	mcast_leave(&g); /* twice is harmless */
 	close(rx);
 }
 
@@ -630,16 +632,16 @@ static void test_join_leave_v6(void **state)
 /* Two holders of one group: the kernel counts users; the group stays until the last leaves. */
 static void test_join_twice(void **state)
 {
-	struct dest_group g1, g2;
+	struct mcast_group g1, g2;
 	__u8 a[16];
 
 	(void)state;
 	addr16("239.8.8.8", a);
-	assert_int_equal(dest_join(veth_ifindex, a, &g1), 0);
-	assert_int_equal(dest_join(veth_ifindex, a, &g2), 0);
-	dest_leave(&g1);
+	assert_int_equal(mcast_join(veth_ifindex, a, &g1), 0);
+	assert_int_equal(mcast_join(veth_ifindex, a, &g2), 0);
+	mcast_leave(&g1);
 	assert_true(igmp_has(VETH, a));
-	dest_leave(&g2);
+	mcast_leave(&g2);
 	assert_false(igmp_has(VETH, a));
 }
 

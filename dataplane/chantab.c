@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One worker's channel table (see chantab.h): open on the first frame, apply the published
+ * config snapshots, close grace, drain, and the generation seen.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chantab.h"
+#include "follow.h"
+#include "shard.h"
+#include "stats.h"
+#include "xrelay/log.h"
+
+void chantab_init(struct chantab *t, const struct dp *dp, unsigned int queue, struct io_uring *ring,
+		  struct resend *rs)
+{
+	memset(t, 0, sizeof(*t));
+	t->dp = dp;
+	t->queue = queue;
+	t->ring = ring;
+	t->rs = rs;
+	t->gen_applied = mapctl_gen(dp->m);
+}
+
+static void wchan_free(struct chantab *t, struct wchan *wc)
+{
+	shard_retire(wc->shard, &t->draining);
+	resend_dests_close(&wc->dests);
+	free(wc);
+}
+
+struct wchan *chantab_open(struct chantab *t, __u32 id)
+{
+	struct wchan *wc;
+
+	wc = calloc(1, sizeof(*wc));
+	if (!wc)
+		return NULL;
+	if (mapctl_channel_get(t->dp->m, id, &wc->cfg) || wc->cfg.state != XRELAY_CH_ACTIVE) {
+		free(wc);
+		return NULL;
+	}
+	resend_dests_init(&wc->dests);
+	if (wc->cfg.ndests > XRELAY_MAX_DESTS) /* an editor that is not mapctl: never trusted */
+		wc->cfg.ndests = XRELAY_MAX_DESTS;
+	wc->id = id;
+	wc->st = stats_row(t->dp->m, t->queue, id);
+	resend_dests_open(t->rs, &wc->dests, &wc->cfg, NULL);
+	pr_info("channel %s: queue %u: serving (id %u, record %s, %u destination(s))", wc->cfg.name,
+		t->queue, id, wc->cfg.flags & XRELAY_CH_F_RECORD ? "on" : "off", wc->cfg.ndests);
+	t->ch[id] = wc;
+	return wc;
+}
+
+struct shard *chantab_shard_open(struct chantab *t, struct wchan *wc)
+{
+	if (dp_now_mono() < wc->shard_retry_at)
+		return NULL;
+	if (shard_open(t->dp, t->ring, &wc->cfg, t->queue, wc->st, &wc->shard)) {
+		wc->shard = NULL;
+		wc->shard_retry_at = dp_now_mono() + 1000000000ull;
+	}
+	return wc->shard;
+}
+
+/* A newer snapshot: close removed channels (after their grace), apply changed ones. */
+static void apply(struct chantab *t, const struct follow_snap *snap)
+{
+	__u32 id;
+
+	for (id = 0; id < XRELAY_MAX_CHANNELS; id++) {
+		struct wchan *wc = t->ch[id];
+		const struct xrelay_channel_cfg *s = &snap->cfg[id];
+		struct xrelay_channel_cfg old;
+
+		/*
+		 * Slot generations only grow: an older one than ours is a snapshot taken before
+		 * chantab_open read the slot, and says nothing about this incarnation.
+		 */
+		if (!wc || s->generation < wc->cfg.generation)
+			continue;
+		if (s->state != XRELAY_CH_ACTIVE || s->created_ns != wc->cfg.created_ns) {
+			if (!wc->close_at) {
+				wc->close_at = dp_now_mono() + CHANTAB_CLOSE_GRACE_NS;
+				t->closing++;
+			}
+			continue;
+		}
+		if (s->generation == wc->cfg.generation)
+			continue;
+		old = wc->cfg;
+		wc->cfg = *s;
+		if (wc->cfg.ndests > XRELAY_MAX_DESTS)
+			wc->cfg.ndests = XRELAY_MAX_DESTS;
+		resend_dests_open(t->rs, &wc->dests, &wc->cfg, &old);
+		if (!(s->flags & XRELAY_CH_F_RECORD) && wc->shard) {
+			shard_retire(wc->shard, &t->draining);
+			wc->shard = NULL;
+		}
+	}
+	t->gen_applied = snap->gen;
+}
+
+void chantab_reconcile(struct chantab *t)
+{
+	struct follow *f = t->dp->follow;
+	const struct follow_snap *snap = follow_acquire(f);
+	__u32 id;
+
+	if (snap && snap->gen > t->gen_applied)
+		apply(t, snap);
+	follow_quiesce(f, t->queue, snap);
+	/* Removed channels whose grace is over: their shards drain and close. */
+	for (id = 0; t->closing && id < XRELAY_MAX_CHANNELS; id++) {
+		struct wchan *wc = t->ch[id];
+
+		if (!wc || !wc->close_at || dp_now_mono() < wc->close_at)
+			continue;
+		pr_info("channel %s: queue %u: closing", wc->cfg.name, t->queue);
+		t->ch[id] = NULL;
+		t->closing--;
+		wchan_free(t, wc);
+	}
+	/* Draining shards: free those whose files are all closed. */
+	if (shard_drain(&t->draining) && !t->closing)
+		follow_seen(f, t->queue, t->gen_applied);
+}
+
+void chantab_tick(struct chantab *t, __u64 now_ns, bool rotate)
+{
+	__u32 id;
+
+	for (id = 0; id < XRELAY_MAX_CHANNELS; id++) {
+		struct wchan *wc = t->ch[id];
+
+		if (wc && wc->shard)
+			shard_tick(wc->shard, now_ns, rotate);
+	}
+}
+
+void chantab_close_all(struct chantab *t)
+{
+	__u32 id;
+
+	for (id = 0; id < XRELAY_MAX_CHANNELS; id++) {
+		if (t->ch[id]) {
+			wchan_free(t, t->ch[id]);
+			t->ch[id] = NULL;
+		}
+	}
+	t->closing = 0;
+}
+
+void chantab_fini(struct chantab *t)
+{
+	chantab_close_all(t);
+	shard_free_all(&t->draining);
+}

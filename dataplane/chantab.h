@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One worker's channel table: its state of each channel it serves (config, destination
+ * sockets, file shard, sequence numbers), opened on the channel's first frame from the maps,
+ * then kept in step with the snapshots follow.h publishes: changes applied, a removed channel
+ * served through a close grace, then its shard drained and closed before the worker reports
+ * the generation seen (which lets the main thread release the id). Owned by one worker thread,
+ * which calls every function here; none blocks.
+ */
+#ifndef XRELAY_DP_CHANTAB_H
+#define XRELAY_DP_CHANTAB_H
+
+#include <stdbool.h>
+
+#include <liburing.h>
+#include <linux/types.h>
+
+#include "dp.h"
+#include "resend.h"
+
+struct shard;
+
+/*
+ * A removed channel keeps recording this long before its files close: frames the XDP program
+ * redirected before the key went away may still be in the ring, and belong in the file.
+ */
+#define CHANTAB_CLOSE_GRACE_NS (100 * 1000000ull)
+
+/* This worker's view of one channel (one incarnation of one id). */
+struct wchan {
+	__u32 id;
+	struct xrelay_channel_cfg cfg;
+	struct resend_dests dests;
+	struct shard *shard; /* NULL until the first record, and when record is off */
+	struct xrelay_dp_chan_stats *st;
+	bool seq_seen;
+	__u64 first_seq;
+	__u64 next_seq;
+	__u64 close_at;	      /* removed: close at this CLOCK_MONOTONIC time; 0 = live */
+	__u64 shard_retry_at; /* the shard could not open: not again before (CLOCK_MONOTONIC) */
+};
+
+struct chantab {
+	const struct dp *dp;
+	unsigned int queue;
+	struct io_uring *ring;
+	struct resend *rs;
+	struct wchan *ch[XRELAY_MAX_CHANNELS];
+	struct shard *draining;
+	__u64 gen_applied;    /* generation of the last snapshot applied to ch[] */
+	unsigned int closing; /* channels removed, in their close grace */
+};
+
+/*
+ * Set up @t for the worker of @queue: shards from @dp's options submitting to @ring,
+ * destinations through @rs, the config followed through dp->follow (reader @queue). It holds
+ * no channel; it starts at the current config_gen.
+ */
+void chantab_init(struct chantab *t, const struct dp *dp, unsigned int queue, struct io_uring *ring,
+		  struct resend *rs);
+
+/*
+ * Open channel @id on its first frame, from the maps (channel_cfg): its destinations' sockets
+ * (its shard waits for its first record). Returns it, or NULL when the id is not an active
+ * channel (or no memory).
+ */
+struct wchan *chantab_open(struct chantab *t, __u32 id);
+
+/* The channel of a frame stamped @id (< XRELAY_MAX_CHANNELS), opened if new. Per packet. */
+static inline struct wchan *chantab_get(struct chantab *t, __u32 id)
+{
+	struct wchan *wc = t->ch[id];
+
+	return wc ? wc : chantab_open(t, id);
+}
+
+/*
+ * Open @wc's shard, unless it failed less than a second ago (retried, and logged, once a
+ * second, not per frame). Returns it or NULL.
+ */
+struct shard *chantab_shard_open(struct chantab *t, struct wchan *wc);
+
+/* @wc's shard for a record, opened on the first one. Per packet. */
+static inline struct shard *chantab_shard(struct chantab *t, struct wchan *wc)
+{
+	return wc->shard ? wc->shard : chantab_shard_open(t, wc);
+}
+
+/*
+ * Follow the config (not per packet: on the worker's idle turn): apply a newer published
+ * snapshot (changed channels take their new config and sockets; removed ones enter their
+ * close grace), close channels whose grace is over, move draining shards along, and report
+ * the generation seen once nothing is closing or draining.
+ */
+void chantab_reconcile(struct chantab *t);
+
+/* Time passes for every shard (wall time @now_ns; @rotate: start new files now). */
+void chantab_tick(struct chantab *t, __u64 now_ns, bool rotate);
+
+/* Stop: close every channel now, no grace; their shards drain (chantab_reconcile moves them). */
+void chantab_close_all(struct chantab *t);
+
+/* Whether no shard is draining. */
+static inline bool chantab_drained(const struct chantab *t)
+{
+	return !t->draining;
+}
+
+/* Free everything at once (nothing may be in flight any more). */
+void chantab_fini(struct chantab *t);
+
+#endif

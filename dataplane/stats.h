@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A worker's counters in the mmap'ed dp_stats rows (maps.h): its own row of a channel, and
+ * the store that adds to a counter. One writer per row (the worker of that queue), so a
+ * plain read and an atomic store suffice; readers in other processes take whole 64-bit
+ * values. Header-only: counters move once or more per packet.
+ */
+#ifndef XRELAY_DP_STATS_H
+#define XRELAY_DP_STATS_H
+
+#include <linux/types.h>
+
+#include "xrelay/mapctl.h"
+
+/* Add @n to @counter, a field of a row only the calling thread writes. */
+static inline void stats_add(__u64 *counter, __u64 n)
+{
+	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
+}
+
+/* The row of channel @id for the worker of @queue (@id < XRELAY_MAX_CHANNELS). */
+static inline struct xrelay_dp_chan_stats *stats_row(const struct mapctl *m, unsigned int queue,
+						     __u32 id)
+{
+	return &mapctl_dp_stats(m)[XRELAY_DP_INDEX(queue, id)];
+}
+
+#endif
