@@ -13,21 +13,7 @@
 #include <sys/ioctl.h>
 
 #include "dest.h"
-
-static const __u8 v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-bool dest_is_v4(const __u8 addr[16])
-{
-	return memcmp(addr, v4mapped_prefix, sizeof(v4mapped_prefix)) == 0;
-}
-
-static bool is_zero(const __u8 *p, size_t n)
-{
-	while (n--)
-		if (*p++)
-			return false;
-	return true;
-}
+#include "xrelay/addr.h"
 
 /* Whether an IPv6 address means nothing without an interface (RFC 4007 zones). */
 static bool v6_needs_scope(const __u8 addr[16])
@@ -57,13 +43,6 @@ static int ifindex_of(int fd, const char *name)
 	return ifr.ifr_ifindex;
 }
 
-bool dest_is_multicast(const __u8 addr[16])
-{
-	if (dest_is_v4(addr))
-		return (addr[12] & 0xf0) == 0xe0;
-	return addr[0] == 0xff;
-}
-
 bool dest_selects(const struct xrelay_dest *d, __u64 seq)
 {
 	return d->every <= 1 || seq % d->every == 0;
@@ -73,7 +52,7 @@ int dest_format(const struct xrelay_dest *d, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 	size_t ifn = strnlen(d->ifname, sizeof(d->ifname));
-	bool v4 = dest_is_v4(d->addr);
+	bool v4 = addr_is_v4(d->addr);
 	int n;
 
 	if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? d->addr + 12 : d->addr, a, sizeof(a)))
@@ -95,9 +74,9 @@ static int check_dest(const struct xrelay_dest *d, size_t sndbuf, unsigned int f
 		return -EINVAL;
 	if (!memchr(d->ifname, '\0', sizeof(d->ifname)))
 		return -EINVAL;
-	if (dest_is_v4(d->addr) ? is_zero(d->addr + 12, 4) : is_zero(d->addr, 16))
+	if (addr_is_unspecified(d->addr))
 		return -EINVAL;
-	if (!dest_is_v4(d->addr) && v6_needs_scope(d->addr) && !dest_is_multicast(d->addr) &&
+	if (!addr_is_v4(d->addr) && v6_needs_scope(d->addr) && !addr_is_multicast(d->addr) &&
 	    !d->ifname[0])
 		return -EINVAL;
 	return 0;
@@ -169,8 +148,8 @@ int dest_open(const struct xrelay_dest *d, size_t sndbuf, unsigned int flags, st
 		return err;
 
 	memset(&s, 0, sizeof(s));
-	s.multicast = dest_is_multicast(d->addr);
-	if (dest_is_v4(d->addr)) {
+	s.multicast = addr_is_multicast(d->addr);
+	if (addr_is_v4(d->addr)) {
 		s.addr.sin.sin_family = AF_INET;
 		s.addr.sin.sin_port = d->port;
 		memcpy(&s.addr.sin.sin_addr, d->addr + 12, 4);

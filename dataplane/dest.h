@@ -6,7 +6,7 @@
  * is the caller's; group memberships are mcast.h's. It does not log.
  *
  * Thread safety: a struct dest_sock belongs to one thread at a time; the pure
- * functions (dest_is_multicast, dest_selects, dest_format) may be called from any thread.
+ * functions (dest_selects, dest_format) may be called from any thread.
  */
 #ifndef XRELAY_DEST_H
 #define XRELAY_DEST_H
@@ -67,12 +67,6 @@ int dest_open(const struct xrelay_dest *d, size_t sndbuf, unsigned int flags,
 
 /* Close @s's socket and mark it closed (fd -1). Accepts NULL and a closed socket. */
 void dest_close(struct dest_sock *s);
-
-/* Whether @addr (IPv4-mapped or IPv6) is a multicast address (224.0.0.0/4, ff00::/8). */
-bool dest_is_multicast(const __u8 addr[16]);
-
-/* Whether @addr is IPv4-mapped (::ffff:a.b.c.d): an IPv4 destination. */
-bool dest_is_v4(const __u8 addr[16]);
 
 /*
  * Whether the datagram of sequence number @seq goes to @d: seq % every == 0, every 0 counting

@@ -12,6 +12,7 @@
 #include "follow.h"
 #include "mcast.h"
 #include "xrelay/log.h"
+#include "xrelay/addr.h"
 
 /* The main thread's view of one channel id: its group membership and its removal. */
 struct follow_track {
@@ -131,7 +132,7 @@ static void apply(struct follow *f, const struct follow_snap *s)
 			mcast_leave(&k->group);
 			k->joined = false;
 		}
-		if (active && !k->joined && dest_is_multicast(c->key.addr)) {
+		if (active && !k->joined && addr_is_multicast(c->key.addr)) {
 			r = mcast_join(f->ifindex, c->key.addr, &k->group);
 			if (r)
 				pr_warn("channel %s: joining its group on %s: %s", c->name,

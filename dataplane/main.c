@@ -27,6 +27,7 @@
 #include "xdp.h"
 #include "xrelay/cli.h"
 #include "xrelay/log.h"
+#include "xrelay/name.h"
 
 #define TICK_MS 20
 #define HEARTBEAT_MS 250
@@ -136,7 +137,7 @@ static void recover_leftovers(int out_fd, const char *out_dir)
 		DIR *cd;
 		int dfd;
 
-		if (!mapctl_name_valid(de->d_name))
+		if (!name_valid(de->d_name))
 			continue;
 		dfd = openat(out_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (dfd < 0)

@@ -12,14 +12,15 @@
 
 #include "dest.h"
 #include "mcast.h"
+#include "xrelay/addr.h"
 
 int mcast_join(int ifindex, const __u8 addr[16], struct mcast_group *ret)
 {
-	bool v4 = dest_is_v4(addr);
+	bool v4 = addr_is_v4(addr);
 	int fd, err = 0;
 
 	ret->fd = -1;
-	if (ifindex < 0 || !dest_is_multicast(addr))
+	if (ifindex < 0 || !addr_is_multicast(addr))
 		return -EINVAL;
 	/*
 	 * Never bound: a socket without a local port is in no UDP lookup table, so it receives

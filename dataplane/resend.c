@@ -9,6 +9,7 @@
 
 #include "resend.h"
 #include "xrelay/log.h"
+#include "xrelay/addr.h"
 
 #define SNDBUF (4 << 20)
 
@@ -104,7 +105,7 @@ void resend_dests_open(const struct resend *rs, struct resend_dests *d,
 		 * port-unreachable would fail the next send of a connected socket instead.
 		 */
 		r = dest_open(&cfg->dests[i], SNDBUF,
-			      dest_is_multicast(cfg->dests[i].addr) ? DEST_F_CONNECT : 0,
+			      addr_is_multicast(cfg->dests[i].addr) ? DEST_F_CONNECT : 0,
 			      &d->socks[i]);
 		(void)dest_format(&cfg->dests[i], what, sizeof(what));
 		if (r)

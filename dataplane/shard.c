@@ -16,6 +16,7 @@
 #include "writer.h"
 #include "xrelay/avro.h"
 #include "xrelay/log.h"
+#include "xrelay/name.h"
 
 /* A file shard with what its completions must update; outlives its channel while draining. */
 struct shard {
@@ -67,7 +68,7 @@ int shard_open(const struct dp *dp, struct io_uring *ring, const struct xrelay_c
 	if (!s)
 		return -ENOMEM;
 	/* The name is [A-Za-z0-9_-]{1,63} (checked by the API and here): never a path. */
-	if (!mapctl_name_valid(cfg->name)) {
+	if (!name_valid(cfg->name)) {
 		errno = EINVAL;
 		goto out_free;
 	}

@@ -17,6 +17,7 @@
 
 #include "dest.h"
 #include "xsktx.h"
+#include "xrelay/addr.h"
 
 /* Offsets in the template. */
 #define ETH_OFF 0
@@ -77,7 +78,7 @@ bool xsktx_dest(const struct xrelay_dest *d, const char *capture_if, const struc
 	const __u8 *g = d->addr + 12;
 	__u8 *e, *ip, *udp;
 
-	if (!dest_is_v4(d->addr) || !dest_is_multicast(d->addr))
+	if (!addr_is_v4(d->addr) || !addr_is_multicast(d->addr))
 		return false;
 	if (!d->ifname[0] || strncmp(d->ifname, capture_if, sizeof(d->ifname)) || !d->ttl ||
 	    ifc->mtu < 20 + 8 + 1)

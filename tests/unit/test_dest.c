@@ -37,6 +37,7 @@
 #include "../../dataplane/dest.h"
 #include "../../dataplane/mcast.h"
 #include "testenv.h"
+#include "xrelay/addr.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define VETH "md0" /* this end is ours; its peer md1 stays here too */
@@ -951,7 +952,7 @@ static void test_is_multicast(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		addr16(cases[i].addr, a);
-		assert_int_equal(dest_is_multicast(a), cases[i].mc);
+		assert_int_equal(addr_is_multicast(a), cases[i].mc);
 	}
 }
 
