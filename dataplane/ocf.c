@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <avro.h>
 #include <zlib.h>
 
 #include "ocf.h"
@@ -1249,90 +1247,5 @@ out_close:
 	(void)close(fd);
 	if (ret && r >= 0)
 		*ret = info;
-	return r;
-}
-
-/* ---- Schema ----------------------------------------------------------------------------- */
-
-static void msg(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void msg(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static const struct {
-	const char *name;
-	avro_type_t type;
-} envelope_fields[XRELAY_PACKET_NFIELDS] = {
-	{ "seq", AVRO_INT64 },	    { "ts_ns", AVRO_INT64 },	{ "src_addr", AVRO_BYTES },
-	{ "src_port", AVRO_INT32 }, { "dst_addr", AVRO_BYTES }, { "dst_port", AVRO_INT32 },
-	{ "payload", AVRO_BYTES },
-};
-
-static int envelope_check(avro_schema_t s, char *err, size_t errlen)
-{
-	size_t i, nf = avro_schema_record_size(s);
-
-	if (nf != XRELAY_PACKET_NFIELDS) {
-		msg(err, errlen, "%s has %zu fields, the envelope has %d", XRELAY_PACKET_NAME, nf,
-		    XRELAY_PACKET_NFIELDS);
-		return -EPROTO;
-	}
-	for (i = 0; i < nf; i++) {
-		const char *fname = avro_schema_record_field_name(s, (int)i);
-		avro_schema_t ft = avro_schema_record_field_get_by_index(s, (int)i);
-
-		if (!fname || strcmp(fname, envelope_fields[i].name)) {
-			msg(err, errlen, "%s field %zu is \"%s\", the envelope has \"%s\"",
-			    XRELAY_PACKET_NAME, i, fname ? fname : "", envelope_fields[i].name);
-			return -EPROTO;
-		}
-		if (!ft || avro_typeof(ft) != envelope_fields[i].type) {
-			msg(err, errlen, "%s field \"%s\" has type %s, the envelope has another",
-			    XRELAY_PACKET_NAME, fname, ft ? avro_schema_type_name(ft) : "?");
-			return -EPROTO;
-		}
-	}
-	return 0;
-}
-
-int ocf_schema_check(const char *json, char *err, size_t errlen)
-{
-	bool envelope = !json, named = false;
-	avro_schema_t s;
-	const char *name, *space;
-	int r = 0;
-
-	if (!json)
-		json = XRELAY_PACKET_SCHEMA;
-	if (avro_schema_from_json_length(json, strlen(json), &s)) {
-		msg(err, errlen, "not a valid Avro schema: %s", avro_strerror());
-		return -EINVAL;
-	}
-	if (is_avro_record(s)) {
-		name = avro_schema_name(s);
-		space = avro_schema_namespace(s);
-		named = name && space && !strcmp(name, "Packet") && !strcmp(space, "xrelay");
-	}
-	if (named || envelope) {
-		if (!is_avro_record(s)) {
-			msg(err, errlen, "the envelope schema is not a record");
-			r = -EPROTO;
-		} else if (!named) {
-			msg(err, errlen, "the envelope schema is not named %s", XRELAY_PACKET_NAME);
-			r = -EPROTO;
-		} else {
-			r = envelope_check(s, err, errlen);
-		}
-	}
-	avro_schema_decref(s);
 	return r;
 }

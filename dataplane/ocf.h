@@ -356,14 +356,4 @@ struct ocf_recover_info {
  */
 int ocf_recover(int dir_fd, const char *name, unsigned int flags, struct ocf_recover_info *ret);
 
-/* ---- Schema ------------------------------------------------------------------------------ */
-
-/*
- * Parse @json with avro-c; NULL means XRELAY_PACKET_SCHEMA. A record named xrelay.Packet (so
- * always for NULL) must also have exactly the envelope's fields, names, types and order.
- * Returns 0, -EINVAL (not a valid Avro schema) or -EPROTO (not the envelope layout), with a
- * sentence in @err (if not NULL). For start-up, not the hot path (allocates).
- */
-int ocf_schema_check(const char *json, char *err, size_t errlen);
-
 #endif /* XRELAY_OCF_H */
