@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Avro object container files: varints, header, envelope record headers, blocks (zero copy,
- * copy, deflate), the file life cycle and crash recovery. Written from the Avro 1.11
- * specification ("Binary Encoding", "Object Container Files"). No logging; the I/O loop is the
- * caller's.
+ * Avro object container files: varints, header, envelope record headers, blocks (records
+ * copied into them, codec null or deflate), the file life cycle and crash recovery. Written
+ * from the Avro 1.11 specification ("Binary Encoding", "Object Container Files"). No logging;
+ * the I/O loop is the caller's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -339,55 +339,26 @@ int ocf_envelope_hdr(const struct ocf_envelope *e, uint8_t *buf, size_t len)
 	return n;
 }
 
-int ocf_envelope_hdr_before(const struct ocf_envelope *e, uint8_t *end, size_t room,
-			    uint8_t **ret_start)
-{
-	/* Built aside: the addresses usually live in the IP header this overwrites. */
-	uint8_t tmp[XRELAY_PACKET_HDR_MAX];
-	int n = envelope_encode(e, tmp);
-
-	if (n < 0)
-		return n;
-	if ((size_t)n > room)
-		return -ENOSPC;
-	memcpy(end - n, tmp, (size_t)n);
-	*ret_start = end - n;
-	return n;
-}
-
 /* ---- Blocks ----------------------------------------------------------------------------- */
 
 struct ocf_block {
 	enum ocf_codec codec;
-	unsigned int flags;
 	unsigned int max_records;
 	size_t max_bytes;
 	size_t max_record;
-	unsigned int iov_cap; /* zero copy: iovecs in iov, prefix and sync included */
 
 	unsigned int count; /* records */
 	size_t bytes;	    /* their bytes before compression */
-	unsigned int niov;  /* zero copy: record parts at iov[1..niov] */
 	bool finished;
 	bool broken; /* zlib failed */
 	size_t size; /* finished: bytes in the file */
-	int nout;
-	struct iovec *out; /* what finish hands out */
 
-	struct iovec *iov; /* zero copy */
-	uint8_t *buf;	   /* copy / deflate: [prefix room][data: cap bytes][sync room] */
+	uint8_t *buf; /* [prefix room][data: cap bytes][sync room] */
 	size_t cap;
 	z_stream z;
 	bool z_ready;
-	struct iovec one;
-	uint8_t prefix[OCF_BLOCK_PREFIX_MAX];
-	uint8_t sync[OCF_SYNC_SIZE];
+	struct iovec one; /* what finish hands out */
 };
-
-static bool block_zero_copy(const struct ocf_block *b)
-{
-	return b->codec == OCF_CODEC_NULL && !(b->flags & OCF_BLOCK_F_COPY);
-}
 
 static uint8_t *block_data(const struct ocf_block *b)
 {
@@ -400,14 +371,13 @@ int ocf_block_new(const struct ocf_block_opts *o, struct ocf_block **ret)
 	size_t in_cap;
 	int level;
 
-	if (!ocf_codec_name(o->codec) || (o->flags & ~(unsigned int)OCF_BLOCK_F_COPY) ||
-	    o->max_records > OCF_BLOCK_RECORDS_MAX || o->deflate_level < 0 || o->deflate_level > 9)
+	if (!ocf_codec_name(o->codec) || o->max_records > OCF_BLOCK_RECORDS_MAX ||
+	    o->deflate_level < 0 || o->deflate_level > 9)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->codec = o->codec;
-	b->flags = o->flags;
 	b->max_records = o->max_records ? o->max_records : DEFAULT_MAX_RECORDS;
 	b->max_bytes = o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES;
 	b->max_record = o->max_record ? o->max_record : DEFAULT_MAX_RECORD;
@@ -415,17 +385,8 @@ int ocf_block_new(const struct ocf_block_opts *o, struct ocf_block **ret)
 		goto out_inval;
 	in_cap = b->max_bytes > b->max_record ? b->max_bytes : b->max_record;
 
-	if (block_zero_copy(b)) {
-		b->iov_cap = 2 * b->max_records + 8;
-		if (b->iov_cap > OCF_BLOCK_IOV_MAX)
-			b->iov_cap = OCF_BLOCK_IOV_MAX;
-		b->iov = calloc(b->iov_cap, sizeof(*b->iov));
-		if (!b->iov)
-			goto out_nomem;
-		b->out = b->iov;
-	} else if (b->codec == OCF_CODEC_NULL) {
+	if (b->codec == OCF_CODEC_NULL) {
 		b->cap = in_cap;
-		b->out = &b->one;
 	} else {
 		level = o->deflate_level ? o->deflate_level : DEFAULT_DEFLATE_LEVEL;
 		/* windowBits -15: raw DEFLATE without the zlib wrapper, as Avro wants. */
@@ -433,13 +394,10 @@ int ocf_block_new(const struct ocf_block_opts *o, struct ocf_block **ret)
 			goto out_nomem;
 		b->z_ready = true;
 		b->cap = deflateBound(&b->z, in_cap) + 64;
-		b->out = &b->one;
 	}
-	if (b->cap) {
-		b->buf = malloc(OCF_BLOCK_PREFIX_MAX + b->cap + OCF_SYNC_SIZE);
-		if (!b->buf)
-			goto out_nomem;
-	}
+	b->buf = malloc(OCF_BLOCK_PREFIX_MAX + b->cap + OCF_SYNC_SIZE);
+	if (!b->buf)
+		goto out_nomem;
 	ocf_block_reset(b);
 	*ret = b;
 	return 0;
@@ -458,7 +416,6 @@ void ocf_block_free(struct ocf_block *b)
 		return;
 	if (b->z_ready)
 		(void)deflateEnd(&b->z);
-	free(b->iov);
 	free(b->buf);
 	free(b);
 }
@@ -467,11 +424,9 @@ void ocf_block_reset(struct ocf_block *b)
 {
 	b->count = 0;
 	b->bytes = 0;
-	b->niov = 0;
 	b->finished = false;
 	b->broken = false;
 	b->size = 0;
-	b->nout = 0;
 	if (b->z_ready) {
 		(void)deflateReset(&b->z);
 		b->z.next_out = block_data(b);
@@ -507,24 +462,17 @@ int ocf_block_addv(struct ocf_block *b, const struct iovec *parts, unsigned int 
 		return -EBUSY;
 	if (b->broken)
 		return -EIO;
-	if (!nparts || (block_zero_copy(b) && nparts > b->iov_cap - 2))
+	if (!nparts)
 		return -EINVAL;
 	for (i = 0; i < nparts; i++)
 		len += parts[i].iov_len;
 	if (len > b->max_record)
 		return -EMSGSIZE;
 	if (b->count && (b->count >= b->max_records || b->bytes > b->max_bytes ||
-			 len > b->max_bytes - b->bytes ||
-			 (block_zero_copy(b) && b->niov + nparts > b->iov_cap - 2)))
+			 len > b->max_bytes - b->bytes))
 		return -ENOSPC;
 
-	if (block_zero_copy(b)) {
-		for (i = 0; i < nparts; i++) {
-			if (!parts[i].iov_len)
-				continue;
-			b->iov[1 + b->niov++] = parts[i];
-		}
-	} else if (b->codec == OCF_CODEC_NULL) {
+	if (b->codec == OCF_CODEC_NULL) {
 		uint8_t *dst = block_data(b) + b->bytes;
 
 		for (i = 0; i < nparts; i++) {
@@ -565,8 +513,7 @@ size_t ocf_block_bytes(const struct ocf_block *b)
 
 bool ocf_block_full(const struct ocf_block *b)
 {
-	return b->count >= b->max_records || b->bytes >= b->max_bytes ||
-	       (block_zero_copy(b) && b->niov >= b->iov_cap - 2);
+	return b->count >= b->max_records || b->bytes >= b->max_bytes;
 }
 
 int ocf_block_prefix(uint8_t *buf, size_t len, int64_t count, int64_t size)
@@ -584,8 +531,8 @@ int ocf_block_prefix(uint8_t *buf, size_t len, int64_t count, int64_t size)
 
 int ocf_block_finish(struct ocf_block *b, const uint8_t sync[OCF_SYNC_SIZE], struct iovec **ret_iov)
 {
+	uint8_t prefix[OCF_BLOCK_PREFIX_MAX], *start;
 	size_t data_len;
-	uint8_t *start;
 	int plen, r;
 
 	if (b->finished)
@@ -595,40 +542,27 @@ int ocf_block_finish(struct ocf_block *b, const uint8_t sync[OCF_SYNC_SIZE], str
 	if (!b->count)
 		return -ENODATA;
 
-	if (block_zero_copy(b)) {
-		plen = ocf_block_prefix(b->prefix, sizeof(b->prefix), b->count, (int64_t)b->bytes);
-		memcpy(b->sync, sync, OCF_SYNC_SIZE);
-		b->iov[0].iov_base = b->prefix;
-		b->iov[0].iov_len = (size_t)plen;
-		b->iov[1 + b->niov].iov_base = b->sync;
-		b->iov[1 + b->niov].iov_len = OCF_SYNC_SIZE;
-		b->nout = (int)b->niov + 2;
-		b->size = (size_t)plen + b->bytes + OCF_SYNC_SIZE;
-	} else {
-		if (b->codec == OCF_CODEC_DEFLATE) {
-			r = block_deflate(b, NULL, 0, Z_FINISH);
-			if (r) {
-				b->broken = true;
-				return r;
-			}
-			data_len = b->cap - b->z.avail_out;
-		} else {
-			data_len = b->bytes;
+	if (b->codec == OCF_CODEC_DEFLATE) {
+		r = block_deflate(b, NULL, 0, Z_FINISH);
+		if (r) {
+			b->broken = true;
+			return r;
 		}
-		/* The prefix goes right before the data, the sync marker right after. */
-		plen = ocf_block_prefix(b->prefix, sizeof(b->prefix), b->count, (int64_t)data_len);
-		start = block_data(b) - plen;
-		memcpy(start, b->prefix, (size_t)plen);
-		memcpy(block_data(b) + data_len, sync, OCF_SYNC_SIZE);
-		memcpy(b->sync, sync, OCF_SYNC_SIZE);
-		b->one.iov_base = start;
-		b->one.iov_len = (size_t)plen + data_len + OCF_SYNC_SIZE;
-		b->nout = 1;
-		b->size = b->one.iov_len;
+		data_len = b->cap - b->z.avail_out;
+	} else {
+		data_len = b->bytes;
 	}
+	/* The prefix goes right before the data, the sync marker right after. */
+	plen = ocf_block_prefix(prefix, sizeof(prefix), b->count, (int64_t)data_len);
+	start = block_data(b) - plen;
+	memcpy(start, prefix, (size_t)plen);
+	memcpy(block_data(b) + data_len, sync, OCF_SYNC_SIZE);
+	b->one.iov_base = start;
+	b->one.iov_len = (size_t)plen + data_len + OCF_SYNC_SIZE;
+	b->size = b->one.iov_len;
 	b->finished = true;
-	*ret_iov = b->out;
-	return b->nout;
+	*ret_iov = &b->one;
+	return 1;
 }
 
 size_t ocf_block_size(const struct ocf_block *b)
@@ -925,10 +859,11 @@ int ocf_file_write_block(struct ocf_file *f, struct ocf_block *b)
 	int cnt, i, r;
 
 	if (b->finished) {
-		if (memcmp(b->sync, f->sync, OCF_SYNC_SIZE))
+		iov = &b->one;
+		cnt = 1;
+		if (memcmp((uint8_t *)iov->iov_base + iov->iov_len - OCF_SYNC_SIZE, f->sync,
+			   OCF_SYNC_SIZE))
 			return -EINVAL;
-		iov = b->out;
-		cnt = b->nout;
 	} else {
 		cnt = ocf_block_finish(b, f->sync, &iov);
 		if (cnt < 0)

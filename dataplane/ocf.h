@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Avro object container files (OCF) as the dataplane writes them: Avro binary varints, the
- * container header, envelope record headers built in place before a payload, blocks assembled
- * as iovec arrays (zero copy), the deflate codec, and the file life cycle (.avro.part created
+ * container header, envelope record headers, blocks assembled in a buffer of their own (copied
+ * or deflated), and the file life cycle (.avro.part created
  * exclusively, renamed to .avro when closed, cut back to its last whole block after a crash).
  * It does not own the I/O loop: blocks are handed to the caller as iovecs to submit (io_uring);
  * a synchronous writer is here for tests and fallbacks. It does not log.
@@ -40,9 +40,8 @@
 /* Longest file name this module makes, with its terminating NUL. */
 #define OCF_NAME_MAX 128
 #define OCF_CHANNEL_MAX 63
-/* iovecs of one block (Linux's IOV_MAX): prefix, record parts, sync marker. */
-#define OCF_BLOCK_IOV_MAX 1024
-#define OCF_BLOCK_RECORDS_MAX (OCF_BLOCK_IOV_MAX - 2)
+/* Records of one block at most (the bound IOV_MAX set when a block could be an iovec array). */
+#define OCF_BLOCK_RECORDS_MAX 1022
 
 enum ocf_codec {
 	OCF_CODEC_NULL = 0,
@@ -152,41 +151,21 @@ struct ocf_envelope {
  */
 int ocf_envelope_hdr(const struct ocf_envelope *e, uint8_t *buf, size_t len);
 
-/*
- * The same header written so that it ENDS at @end (the payload's first byte), using at most
- * @room bytes before it: the record is then contiguous from *@ret_start to end + payload_len.
- * Made for the dead L2-L4 header bytes (and frame headroom) before a payload in its receive
- * buffer: @room >= XRELAY_PACKET_HDR_MAX always suffices. The addresses may point into the
- * bytes being overwritten (the IP header): the header is built aside first. Anything else in
- * those bytes (XDP metadata) must have been read before. Returns the header's length, -EINVAL
- * as above or -ENOSPC (@room too small for this header; nothing written).
- */
-int ocf_envelope_hdr_before(const struct ocf_envelope *e, uint8_t *end, size_t room,
-			    uint8_t **ret_start);
-
 /* ---- Blocks ----------------------------------------------------------------------------- */
 
 /*
- * A block in the making: [object count][byte size][records][sync marker]. Three layouts:
- *  - codec null, zero copy (the default): records are added as iovecs pointing at the
- *    caller's memory, and the block is the iovec array [prefix, record parts..., sync]. The
- *    caller's records must stay valid and unchanged until the block's write has completed.
- *  - codec null with OCF_BLOCK_F_COPY: records are copied into a buffer owned by the block;
- *    the finished block is one iovec, and the caller's records may be reused at once.
+ * A block in the making: [object count][byte size][records][sync marker], in a buffer owned
+ * by the block, so the caller's records may be reused as soon as they are added:
+ *  - codec null: records are copied in;
  *  - codec deflate: records are compressed as they are added (raw DEFLATE, zlib windowBits
- *    -15) into a buffer owned by the block; the finished block is one iovec
- *    [count][compressed size][compressed data][sync], and records may be reused at once.
- * Life cycle: new -> add... -> finish -> (write completes) -> reset -> add... ; free.
+ *    -15), and the block is [count][compressed size][compressed data][sync].
+ * The finished block is one iovec. Life cycle: new -> add... -> finish -> (write completes)
+ * -> reset -> add... ; free.
  */
 struct ocf_block;
 
-enum {
-	OCF_BLOCK_F_COPY = 1u << 0, /* codec null: copy records into a block buffer */
-};
-
 struct ocf_block_opts {
 	enum ocf_codec codec;
-	unsigned int flags;	  /* OCF_BLOCK_F_* */
 	unsigned int max_records; /* 1..OCF_BLOCK_RECORDS_MAX; 0: 256 */
 	size_t max_bytes;	  /* records' bytes (before compression) per block; 0: 256 KiB */
 	size_t max_record;	  /* the longest one record; 0: XRELAY_PACKET_HDR_MAX +
@@ -195,8 +174,8 @@ struct ocf_block_opts {
 };
 
 /*
- * Allocate a block (its iovec array, the copy buffer or the deflate state and output buffer:
- * about 256 KiB of zlib state plus max(max_bytes, max_record) for deflate). Returns 0 and the
+ * Allocate a block (its buffer of max(max_bytes, max_record) bytes and, for deflate, about
+ * 256 KiB of zlib state and an output buffer of that input's deflateBound). Returns 0 and the
  * block in *@ret, -EINVAL (bad options) or -ENOMEM.
  */
 int ocf_block_new(const struct ocf_block_opts *o, struct ocf_block **ret);
@@ -207,13 +186,12 @@ void ocf_block_free(struct ocf_block *b);
 /*
  * Add one record made of @nparts pieces (an envelope header and its payload, say); ocf_block_add
  * is the same for one contiguous record. A block that already holds records refuses one that
- * would take it past max_records, max_bytes or its iovec array: -ENOSPC, the block unchanged
+ * would take it past max_records or max_bytes: -ENOSPC, the block unchanged
  * (finish it, then add the record to the next). An empty block accepts any record of up to
  * max_record bytes even beyond max_bytes, so a block is never empty and every record fits
  * somewhere. Returns 0, -ENOSPC, -EMSGSIZE (record longer than max_record), -EBUSY (the
- * block is finished and not reset), -EINVAL (no parts, or too many for any block) or -EIO (zlib
- * failed; the block is broken until reset). Never blocks; ownership of the record memory is as
- * described for the layouts above.
+ * block is finished and not reset), -EINVAL (no parts) or -EIO (zlib failed; the block is
+ * broken until reset). Never blocks; the record's bytes are taken before it returns.
  */
 int ocf_block_addv(struct ocf_block *b, const struct iovec *parts, unsigned int nparts);
 int ocf_block_add(struct ocf_block *b, const void *rec, size_t len);
@@ -231,7 +209,7 @@ bool ocf_block_full(const struct ocf_block *b);
  * Close the block with the file's sync marker (copied) and hand out what to write: *@ret_iov
  * points at an iovec array owned by the block, valid until reset or free; the caller may
  * advance it (ocf_iov_advance) to resubmit after a short write. Returns the number of iovecs
- * (at most OCF_BLOCK_IOV_MAX), -ENODATA (no records: blocks are never empty), -EALREADY
+ * (1), -ENODATA (no records: blocks are never empty), -EALREADY
  * (already finished), or -EIO (zlib failed). Never blocks.
  */
 int ocf_block_finish(struct ocf_block *b, const uint8_t sync[OCF_SYNC_SIZE],

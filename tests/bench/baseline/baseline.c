@@ -435,7 +435,7 @@ static int new_file(struct relay *r)
 static int open_file(struct relay *r)
 {
 	const struct opts *o = &r->o;
-	struct ocf_block_opts bo = { .codec = OCF_CODEC_NULL, .flags = OCF_BLOCK_F_COPY };
+	struct ocf_block_opts bo = { .codec = OCF_CODEC_NULL };
 	int err;
 
 	if (mkdir(o->out, 0755) < 0 && errno != EEXIST) {
