@@ -851,57 +851,6 @@ int ocf_file_rewind(struct ocf_file *f, uint64_t offset, uint64_t records)
 	return 0;
 }
 
-int ocf_file_write_block(struct ocf_file *f, struct ocf_block *b)
-{
-	struct iovec *iov;
-	uint64_t off = f->size, written, skip;
-	ssize_t n;
-	int cnt, i, r;
-
-	if (b->finished) {
-		iov = &b->one;
-		cnt = 1;
-		if (memcmp((uint8_t *)iov->iov_base + iov->iov_len - OCF_SYNC_SIZE, f->sync,
-			   OCF_SYNC_SIZE))
-			return -EINVAL;
-	} else {
-		cnt = ocf_block_finish(b, f->sync, &iov);
-		if (cnt < 0)
-			return cnt;
-	}
-	do
-		n = pwritev(f->fd, iov, cnt, (off_t)off);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		r = -errno;
-		goto out_cut;
-	}
-	/* Short write: the rest piece by piece, leaving the block's iovecs as they are. */
-	written = (uint64_t)n;
-	skip = written;
-	for (i = 0; written < b->size && i < cnt; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		r = pwrite_all(f->fd, (uint8_t *)iov[i].iov_base + skip, l - skip, off + written);
-		if (r)
-			goto out_cut;
-		written += l - skip;
-		skip = 0;
-	}
-	f->size += b->size;
-	f->records += b->count;
-	ocf_block_reset(b);
-	return 0;
-
-out_cut:
-	(void)ftruncate(f->fd, (off_t)off);
-	return r;
-}
-
 /* ---- Recovery --------------------------------------------------------------------------- */
 
 /* Split "<channel>-q<queue>-<stamp>-<n>.avro.part" into base (without "-<n>...") and n. */

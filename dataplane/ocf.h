@@ -4,8 +4,8 @@
  * container header, envelope record headers, blocks assembled in a buffer of their own (copied
  * or deflated), and the file life cycle (.avro.part created
  * exclusively, renamed to .avro when closed, cut back to its last whole block after a crash).
- * It does not own the I/O loop: blocks are handed to the caller as iovecs to submit (io_uring);
- * a synchronous writer is here for tests and fallbacks. It does not log.
+ * It does not own the I/O loop: blocks are handed to the caller as iovecs to submit (io_uring;
+ * tests and benchmarks write them with tests/util/testocf.h). It does not log.
  *
  * Invariants of a file written through this module:
  *  1. A file name is never reused and nothing is overwritten: .avro.part is created with
@@ -299,16 +299,6 @@ uint64_t ocf_file_reserve(struct ocf_file *f, size_t size, unsigned int records)
  * flight. Returns 0, -EINVAL (@offset inside the header or beyond the size) or -errno.
  */
 int ocf_file_rewind(struct ocf_file *f, uint64_t offset, uint64_t records);
-
-/*
- * Synchronous writer: finish @b with the file's sync marker (unless already finished with it),
- * write it at the end of the file (pwritev, short writes continued) and reset @b. Returns 0;
- * -ENODATA (empty block), -EINVAL (finished with another sync marker), or -errno of the write:
- * then the file is cut back to where the block began and @b stays finished (reset it to drop
- * the records, or write it elsewhere). Not to be mixed with ocf_file_reserve writes in flight.
- * Blocks on the file system.
- */
-int ocf_file_write_block(struct ocf_file *f, struct ocf_block *b);
 
 /* ---- Recovery --------------------------------------------------------------------------- */
 

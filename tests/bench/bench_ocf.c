@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../../dataplane/ocf.h"
+#include "testocf.h"
 
 #define NREC 256	   /* records a block, and frames in the pool */
 #define FRAME_SIZE 2048	   /* a UMEM frame */
@@ -156,7 +157,7 @@ static int round_run(uint32_t plen, bool do_write, double secs, struct result *r
 		}
 		records += NREC;
 		if (do_write) {
-			r = ocf_file_write_block(f, b);
+			r = testocf_write_block(f, b);
 			if (r)
 				goto out_file;
 			if (ocf_file_size(f) >= CUT_BYTES) {
