@@ -127,7 +127,7 @@ static int round_run(uint32_t plen, bool do_write, double secs, struct result *r
 			goto out_block;
 		hdr_end = ocf_file_size(f);
 	}
-	r = ocf_sync_random(sync);
+	r = ocf_header_sync_random(sync);
 	if (r)
 		goto out_file;
 	for (i = 0; i < NREC; i++) {

@@ -558,18 +558,18 @@ static void test_varint_vectors(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
 		memset(buf, 0xcc, sizeof(buf));
-		assert_int_equal(ocf_put_long(buf, sizeof(buf), vec[i].v), vec[i].len);
+		assert_int_equal(ocf_varint_put_long(buf, sizeof(buf), vec[i].v), vec[i].len);
 		assert_memory_equal(buf, vec[i].b, vec[i].len);
 		assert_int_equal(buf[vec[i].len], 0xcc);
-		assert_int_equal(ocf_long_size(vec[i].v), vec[i].len);
-		assert_int_equal(ocf_get_long(buf, vec[i].len, &v), vec[i].len);
+		assert_int_equal(ocf_varint_long_size(vec[i].v), vec[i].len);
+		assert_int_equal(ocf_varint_get_long(buf, vec[i].len, &v), vec[i].len);
 		assert_int_equal(v, vec[i].v);
 		if (vec[i].v >= INT32_MIN && vec[i].v <= INT32_MAX) {
 			memset(buf, 0xcc, sizeof(buf));
-			assert_int_equal(ocf_put_int(buf, sizeof(buf), (int32_t)vec[i].v),
+			assert_int_equal(ocf_varint_put_int(buf, sizeof(buf), (int32_t)vec[i].v),
 					 vec[i].len);
 			assert_memory_equal(buf, vec[i].b, vec[i].len);
-			assert_int_equal(ocf_get_int(buf, vec[i].len, &v32), vec[i].len);
+			assert_int_equal(ocf_varint_get_int(buf, vec[i].len, &v32), vec[i].len);
 			assert_int_equal(v32, vec[i].v);
 		}
 	}
@@ -591,10 +591,10 @@ static void test_varint_bounds(void **state)
 	(void)state;
 	/* Too little room: -ENOSPC and not a byte written. */
 	memset(buf, 0xcc, sizeof(buf));
-	assert_int_equal(ocf_put_long(buf, 1, 64), -ENOSPC);
-	assert_int_equal(ocf_put_long(buf, 9, INT64_MIN), -ENOSPC);
-	assert_int_equal(ocf_put_int(buf, 4, INT32_MIN), -ENOSPC);
-	assert_int_equal(ocf_put_long(buf, 0, 0), -ENOSPC);
+	assert_int_equal(ocf_varint_put_long(buf, 1, 64), -ENOSPC);
+	assert_int_equal(ocf_varint_put_long(buf, 9, INT64_MIN), -ENOSPC);
+	assert_int_equal(ocf_varint_put_int(buf, 4, INT32_MIN), -ENOSPC);
+	assert_int_equal(ocf_varint_put_long(buf, 0, 0), -ENOSPC);
 	for (k = 0; k < sizeof(buf); k++)
 		assert_int_equal(buf[k], 0xcc);
 	/* Every length boundary, both signs: size, round trip, truncation. */
@@ -604,27 +604,27 @@ static void test_varint_bounds(void **state)
 				    k < 63 ? -(int64_t)(1ull << k) : INT64_MIN };
 
 		for (i = 0; i < 4; i++) {
-			n = ocf_put_long(buf, sizeof(buf), vals[i]);
+			n = ocf_varint_put_long(buf, sizeof(buf), vals[i]);
 			assert_true(n >= 1 && n <= OCF_LONG_MAX_BYTES);
-			assert_int_equal(n, ocf_long_size(vals[i]));
-			assert_int_equal(ocf_get_long(buf, (size_t)n, &v), n);
+			assert_int_equal(n, ocf_varint_long_size(vals[i]));
+			assert_int_equal(ocf_varint_get_long(buf, (size_t)n, &v), n);
 			assert_int_equal(v, vals[i]);
 			w = 12345;
-			assert_int_equal(ocf_get_long(buf, (size_t)n - 1, &w), -ENODATA);
+			assert_int_equal(ocf_varint_get_long(buf, (size_t)n - 1, &w), -ENODATA);
 			assert_int_equal(w, 12345);
 		}
 	}
 	rng_state = 7;
 	for (k = 0; k < 100000; k++) {
 		v = (int64_t)rnd() >> (rnd() % 64);
-		n = ocf_put_long(buf, sizeof(buf), v);
-		assert_int_equal(ocf_get_long(buf, sizeof(buf), &w), n);
+		n = ocf_varint_put_long(buf, sizeof(buf), v);
+		assert_int_equal(ocf_varint_get_long(buf, sizeof(buf), &w), n);
 		assert_int_equal(w, v);
 	}
-	assert_int_equal(ocf_get_long(overlong, sizeof(overlong), &v), -EBADMSG);
-	assert_int_equal(ocf_get_long(overflow, sizeof(overflow), &v), -EBADMSG);
-	assert_int_equal(ocf_get_int(int_overflow, sizeof(int_overflow), &v32), -EBADMSG);
-	assert_int_equal(ocf_get_long(overflow, 0, &v), -ENODATA);
+	assert_int_equal(ocf_varint_get_long(overlong, sizeof(overlong), &v), -EBADMSG);
+	assert_int_equal(ocf_varint_get_long(overflow, sizeof(overflow), &v), -EBADMSG);
+	assert_int_equal(ocf_varint_get_int(int_overflow, sizeof(int_overflow), &v32), -EBADMSG);
+	assert_int_equal(ocf_varint_get_long(overflow, 0, &v), -ENODATA);
 }
 
 /* ---- Envelope record headers ------------------------------------------------------------------ */
@@ -849,10 +849,10 @@ static void test_block_limits(void **state)
 /* Decode a block prefix from @p; returns its length. */
 static int prefix_get(const uint8_t *p, size_t len, int64_t *count, int64_t *size)
 {
-	int n1 = ocf_get_long(p, len, count), n2;
+	int n1 = ocf_varint_get_long(p, len, count), n2;
 
 	assert_true(n1 > 0);
-	n2 = ocf_get_long(p + n1, len - (size_t)n1, size);
+	n2 = ocf_varint_get_long(p + n1, len - (size_t)n1, size);
 	assert_true(n2 > 0);
 	return n1 + n2;
 }
