@@ -129,8 +129,13 @@ $(BUILD)/t/%: $(BUILD)/tests/unit/%.o $(UTIL_OBJS) $(LIBS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
-# avro-c is a test tool only: the container-format tests read the files back with it.
-$(filter $(BUILD)/t/test_ocf%,$(UNIT_TESTS)): LDLIBS += -lavro
+# The container-format tests share a fixture (tests/unit/ocfcheck.c) that reads files back with
+# avro-c, a test tool only.
+$(BUILD)/t/test_ocf_%: $(BUILD)/tests/unit/test_ocf_%.o $(BUILD)/tests/unit/ocfcheck.o \
+		       $(UTIL_OBJS) $(LIBS)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lcmocka -lavro $(LDLIBS)
 
 $(BUILD)/t/%: $(BUILD)/tests/bpf/%.o $(UTIL_OBJS) $(LIBS)
 	$(call msg,LD,$@)
