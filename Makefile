@@ -26,7 +26,7 @@ ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
 XCFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Itests/util -I$(BUILD) -MMD -MP
-LDLIBS := -lmicrohttpd -ljansson -lavro -luring -lxdp -lbpf -lelf -lz -lpthread
+LDLIBS := -lmicrohttpd -ljansson -luring -lxdp -lbpf -lelf -lz -lpthread
 ifneq ($(SANITIZE),)
 XCFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -128,6 +128,14 @@ $(BUILD)/t/%: $(BUILD)/tests/unit/%.o $(UTIL_OBJS) $(LIBS)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
+
+# The container-format tests share a fixture (tests/unit/ocfcheck.c) that reads files back with
+# avro-c, a test tool only.
+$(BUILD)/t/test_ocf_%: $(BUILD)/tests/unit/test_ocf_%.o $(BUILD)/tests/unit/ocfcheck.o \
+		       $(UTIL_OBJS) $(LIBS)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lcmocka -lavro $(LDLIBS)
 
 $(BUILD)/t/%: $(BUILD)/tests/bpf/%.o $(UTIL_OBJS) $(LIBS)
 	$(call msg,LD,$@)

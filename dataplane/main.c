@@ -378,11 +378,6 @@ int main(int argc, char **argv)
 		pr_warn("interface %s does not exist (ip link show lists them)", dp.o.ifname);
 		return 1;
 	}
-	r = ocf_schema_check(NULL, err, sizeof(err));
-	if (r) {
-		pr_warn("the Avro schema is invalid: %s", err);
-		return 1;
-	}
 
 	/* The output folder: created if missing, and it must take files. */
 	if (mkdir(dp.o.out_dir, 0755) && errno != EEXIST) {

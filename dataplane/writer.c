@@ -95,7 +95,6 @@ static struct wblock *block_get(struct writer *w)
 {
 	const struct ocf_block_opts bo = {
 		.codec = w->o.codec,
-		.flags = OCF_BLOCK_F_COPY,
 		.max_records = OCF_BLOCK_RECORDS_MAX,
 	};
 	int i;

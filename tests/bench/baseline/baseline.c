@@ -34,6 +34,7 @@
 #include "xrelay/log.h"
 
 #include "../../../dataplane/ocf.h"
+#include "testocf.h"
 
 #define BATCH_MAX 1024 /* sendmmsg's and recvmmsg's vlen limit (UIO_MAXIOV) */
 #define BUF_SIZE 65536 /* any UDP payload fits: no datagram is ever truncated */
@@ -435,7 +436,7 @@ static int new_file(struct relay *r)
 static int open_file(struct relay *r)
 {
 	const struct opts *o = &r->o;
-	struct ocf_block_opts bo = { .codec = OCF_CODEC_NULL, .flags = OCF_BLOCK_F_COPY };
+	struct ocf_block_opts bo = { .codec = OCF_CODEC_NULL };
 	int err;
 
 	if (mkdir(o->out, 0755) < 0 && errno != EEXIST) {
@@ -481,7 +482,7 @@ static void flush_block(struct relay *r)
 		ocf_block_reset(r->block);
 		return;
 	}
-	err = ocf_file_write_block(r->file, r->block);
+	err = testocf_write_block(r->file, r->block);
 	if (err) {
 		r->write_errors += n;
 		r->last_write_err = -err;

@@ -9,7 +9,8 @@ $(BASELINE_OBJ): tests/bench/baseline/baseline.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c $< -o $@
 
-$(BUILD)/bench/baseline-relay: $(BASELINE_OBJ) $(BUILD)/libxrelay-dp.a $(LIB)
+$(BUILD)/bench/baseline-relay: $(BASELINE_OBJ) $(BUILD)/tests/util/testocf.o $(BUILD)/libxrelay-dp.a \
+			       $(LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
