@@ -58,7 +58,7 @@ int ocf_file_open(int dir_fd, const struct ocf_file_opts *o, struct ocf_file **r
 	uint8_t *hdr = NULL;
 	int r, hlen, e;
 
-	if (!ocf_channel_valid(o->channel) || o->start_ns < 0 || !ocf_codec_name(o->codec) ||
+	if (!name_valid(o->channel) || o->start_ns < 0 || !ocf_codec_name(o->codec) ||
 	    (o->mode & ~07777u))
 		return -EINVAL;
 	r = ocf_name_stamp(stamp, sizeof(stamp), o->start_ns);

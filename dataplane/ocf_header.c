@@ -74,7 +74,7 @@ static int header_build(const struct ocf_header_opts *o, struct wbuf *w)
 	const char *hostname = o->host;
 	size_t i, j;
 
-	if (!codec || !ocf_channel_valid(o->channel) || (o->nextra && !o->extra))
+	if (!codec || !name_valid(o->channel) || (o->nextra && !o->extra))
 		return -EINVAL;
 	if (o->nextra > HEADER_MAX_ENTRIES - 6)
 		return -EINVAL;

@@ -10,29 +10,6 @@
 
 #include "ocf_name.h"
 
-static bool channel_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '-';
-}
-
-static bool channel_valid_n(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > OCF_CHANNEL_MAX)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!channel_char(s[i]))
-			return false;
-	return true;
-}
-
-bool ocf_channel_valid(const char *name)
-{
-	return name && channel_valid_n(name, strnlen(name, OCF_CHANNEL_MAX + 1));
-}
-
 int ocf_name_make(char *buf, size_t len, const char *base, unsigned long n, const char *suffix)
 {
 	int r = snprintf(buf, len, "%s-%lu%s", base, n, suffix);
@@ -90,7 +67,7 @@ int ocf_name_parse_part(const char *name, char *base, size_t baselen, unsigned l
 		return -EINVAL;
 	end -= d + 2;
 	/* <channel> */
-	if (!channel_valid_n(base, end))
+	if (!name_valid_n(base, end))
 		return -EINVAL;
 	*ret_n = n;
 	return 0;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The names of container files: <channel>-q<queue>-<YYYYmmddTHHMMSSZ>-<n>.avro[.part], the
- * channel-name check, and the rename to the final name that never replaces a file. Shared by
- * ocf_file.c (which creates and closes files) and ocf_recover.c (which renames leftovers);
- * it opens no file itself.
+ * The names of container files: <channel>-q<queue>-<YYYYmmddTHHMMSSZ>-<n>.avro[.part] (the
+ * channel part checked by xrelay/name.h), and the rename to the final name that never replaces
+ * a file. Shared by ocf_file.c (which creates and closes files) and ocf_recover.c (which
+ * renames leftovers); it opens no file itself.
  */
 #ifndef XRELAY_OCF_NAME_H
 #define XRELAY_OCF_NAME_H
@@ -12,16 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xrelay/name.h"
+
 /* Longest file name this module makes, with its terminating NUL. */
 #define OCF_NAME_MAX 128
-#define OCF_CHANNEL_MAX 63
 #define OCF_NAME_TRIES 10000ul /* <n> values tried before giving up with -EEXIST */
 #define OCF_PART_SUFFIX ".avro.part"
 #define OCF_FINAL_SUFFIX ".avro"
 #define OCF_STAMP_LEN 16 /* YYYYmmddTHHMMSSZ */
-
-/* Whether @name is a channel name: [A-Za-z0-9_-]{1,63}. */
-bool ocf_channel_valid(const char *name);
 
 /*
  * Write "<base>-<n><suffix>" into @buf of @len bytes. Returns 0 or -ENAMETOOLONG. Pure.

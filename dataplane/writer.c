@@ -63,7 +63,7 @@ struct wblock {
 
 struct writer {
 	struct writer_opts o;
-	char channel[OCF_CHANNEL_MAX + 1];
+	char channel[NAME_MAX_LEN + 1];
 	struct wblock blocks[NBLOCKS];
 	struct wblock *fill;
 	__u64 fill_first_ns;
@@ -77,7 +77,7 @@ int writer_new(const struct writer_opts *o, struct writer **ret)
 	struct writer *w;
 	int i;
 
-	if (!ocf_channel_valid(o->channel))
+	if (!name_valid(o->channel))
 		return -EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)

@@ -212,7 +212,7 @@ static void test_names_refused(void **state)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fo.channel = bad[i];
-		assert_false(ocf_channel_valid(bad[i]));
+		assert_false(name_valid(bad[i]));
 		assert_int_equal(ocf_file_open(t->dfd, &fo, &f), -EINVAL);
 	}
 	fo.channel = NULL;
@@ -226,7 +226,7 @@ static void test_names_refused(void **state)
 	/* 63 characters of every allowed kind are fine. */
 	fo.codec = OCF_CODEC_NULL;
 	fo.channel = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
-	assert_true(ocf_channel_valid(fo.channel));
+	assert_true(name_valid(fo.channel));
 	assert_int_equal(ocf_file_open(t->dfd, &fo, &f), 0);
 	assert_int_equal(ocf_file_close(f, OCF_F_DROP_EMPTY, NULL, 0), OCF_REMOVED);
 	/* Nothing was created by the refusals. */

@@ -2,7 +2,7 @@
 /*
  * Container file names (dataplane/ocf_name.c): names made and parsed back, stamps of the UTC
  * second, .part names refused when not of the form, and the rename to the final name that
- * takes the next free <n> rather than replace a file. (ocf_channel_valid is checked in
+ * takes the next free <n> rather than replace a file. (name_valid is checked in
  * test_ocf_file.c, with the refusals of ocf_file_open.)
  */
 #include <errno.h>

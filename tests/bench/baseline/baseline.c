@@ -823,7 +823,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		pr_warn("--bind and --port are required");
 		return -EINVAL;
 	}
-	if (!ocf_channel_valid(o->channel)) {
+	if (!name_valid(o->channel)) {
 		pr_warn("--channel '%s': want [A-Za-z0-9_-]{1,63}", o->channel);
 		return -EINVAL;
 	}
