@@ -2,16 +2,15 @@
 /*
  * Channels on the wire (xrelay/api.h): POST and PATCH bodies into struct xrelay_channel_cfg,
  * with every rule checked and a 400 or 422 that names the field at fault, and a stored channel
- * back into its JSON. Pure: no I/O, no maps, no logging, no mutable globals.
+ * back into its JSON. Loading a body and wording its errors is api/body.c's. Pure: no I/O, no maps, no logging, no mutable globals.
  */
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "body.h"
 #include "xrelay/addr.h"
 #include "xrelay/api.h"
-#include "xrelay/errmsg.h"
 #include "xrelay/name.h"
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -27,142 +26,6 @@ static const char *const patch_fields[] = { "name",	  "port",	  "addr",
 					    "created_at", "generation",	  NULL };
 static const char *const dest_fields[] = { "addr", "port", "every", "ttl", "interface", NULL };
 
-__attribute__((format(printf, 4, 5))) static int fail(struct api_error *err, int status,
-						      const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->status = status;
-	snprintf(err->field, sizeof(err->field), "%s", field);
-	va_start(ap, fmt);
-	errmsg_vset(err->detail, sizeof(err->detail), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/*
- * A user's string made fit to quote in a detail: printable ASCII only (anything else becomes
- * '?'), cut short with "..." so that a detail never ends in half a UTF-8 sequence.
- */
-static const char *echo(char *buf, size_t size, const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len && n + 4 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	if (i < len) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-/* What a JSON value is, for "..., got <this>". */
-static const char *describe(const json_t *v, char *buf, size_t size)
-{
-	char s[40];
-
-	switch (json_typeof(v)) {
-	case JSON_INTEGER:
-		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return buf;
-	case JSON_REAL:
-		return "a number with a fraction or exponent";
-	case JSON_STRING:
-		snprintf(buf, size, "a string (\"%s\")",
-			 echo(s, sizeof(s), json_string_value(v), json_string_length(v)));
-		return buf;
-	case JSON_TRUE:
-		return "true";
-	case JSON_FALSE:
-		return "false";
-	case JSON_NULL:
-		return "null";
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	}
-	return "an unknown value";
-}
-
-/* One character of a name, for a detail: '/' or byte 0xc3. */
-static const char *describe_char(char c, char *buf, size_t size)
-{
-	unsigned char u = (unsigned char)c;
-
-	if (u >= 0x20 && u < 0x7f)
-		snprintf(buf, size, "'%c'", c);
-	else
-		snprintf(buf, size, "byte 0x%02x", u);
-	return buf;
-}
-
-/*
- * Append member @key to the field path @path ("destinations/2/port"): '/' between, the key
- * escaped as a JSON pointer token (~ -> ~0, / -> ~1) and anything not printable ASCII as '?'.
- */
-static void path_key(char *path, size_t size, const char *key)
-{
-	size_t n = strlen(path);
-
-	if (n && n + 1 < size)
-		path[n++] = '/';
-	for (; *key && n + 2 < size; key++) {
-		unsigned char c = (unsigned char)*key;
-
-		if (c == '~' || c == '/') {
-			path[n++] = '~';
-			path[n++] = c == '~' ? '0' : '1';
-		} else {
-			path[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-		}
-	}
-	path[n] = '\0';
-}
-
-static void path_index(char *path, size_t size, size_t index)
-{
-	size_t n = strlen(path);
-
-	snprintf(path + n, size - n, "%s%zu", n ? "/" : "", index);
-}
-
-static bool key_allowed(const char *key, const char *const *allowed)
-{
-	for (; *allowed; allowed++)
-		if (!strcmp(key, *allowed))
-			return true;
-	return false;
-}
-
-/* 400 for a key of @obj not in @allowed; @accepts lists them for the person reading. */
-static int check_fields(const json_t *obj, const char *const *allowed, const char *prefix,
-			const char *accepts, struct api_error *err)
-{
-	char path[sizeof(err->field)], shown[48];
-	const char *key;
-	void *it;
-
-	/* jansson's iterator API takes a non-const object; it does not change it. */
-	for (it = json_object_iter((json_t *)obj); it;
-	     it = json_object_iter_next((json_t *)obj, it)) {
-		key = json_object_iter_key(it);
-		if (key_allowed(key, allowed))
-			continue;
-		snprintf(path, sizeof(path), "%s", prefix);
-		path_key(path, sizeof(path), key);
-		return fail(err, 400, path, "unknown member \"%s\"%s%s; accepted: %s.",
-			    echo(shown, sizeof(shown), key, strlen(key)), *prefix ? " in " : "",
-			    prefix, accepts);
-	}
-	return 0;
-}
-
 /*
  * Unknown fields anywhere (the top level and each destination object) are checked before any
  * value, so a body with both an unknown field and a bad value is a 400 whatever the order.
@@ -175,156 +38,18 @@ static int check_unknown(const json_t *body, const char *const *top, const char 
 	char prefix[48];
 	size_t i;
 
-	if (check_fields(body, top, "", top_accepts, err))
+	if (body_check_fields(body, top, "", top_accepts, err))
 		return -1;
 	for (i = 0; i < json_array_size(dests); i++) {
 		d = json_array_get(dests, i);
 		if (!json_is_object(d))
 			continue;
 		snprintf(prefix, sizeof(prefix), "destinations/%zu", i);
-		if (check_fields(d, dest_fields, prefix, "addr, port, every, ttl, interface", err))
+		if (body_check_fields(d, dest_fields, prefix, "addr, port, every, ttl, interface",
+				      err))
 			return -1;
 	}
 	return 0;
-}
-
-/* Whether [ and { nest deeper than API_MAX_DEPTH, not counting those inside strings. */
-static bool too_deep(const char *s, size_t len)
-{
-	bool in_string = false;
-	unsigned int depth = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (in_string) {
-			if (s[i] == '\\')
-				i++; /* the escaped character cannot end the string */
-			else if (s[i] == '"')
-				in_string = false;
-			continue;
-		}
-		switch (s[i]) {
-		case '"':
-			in_string = true;
-			break;
-		case '[':
-		case '{':
-			if (++depth > API_MAX_DEPTH)
-				return true;
-			break;
-		case ']':
-		case '}':
-			if (depth)
-				depth--;
-			break;
-		}
-	}
-	return false;
-}
-
-/*
- * The field path of the member jansson found given twice, into @path. jansson stops right
- * after the second key, so the text before @end is valid JSON cut short, and one walk over it
- * knows every enclosing member and array index. Keys are decoded by jansson itself.
- */
-static void dup_path(const char *s, size_t end, char *path, size_t size)
-{
-	struct {
-		bool object;
-		size_t index, key, key_len;
-	} fr[API_MAX_DEPTH];
-	bool want_key = false;
-	size_t i, start, d, depth = 0;
-	json_t *key;
-
-	path[0] = '\0';
-	for (i = 0; i < end; i++) {
-		switch (s[i]) {
-		case '"':
-			for (start = i++; i < end && s[i] != '"'; i++)
-				if (s[i] == '\\')
-					i++;
-			if (i >= end)
-				break;
-			if (depth && fr[depth - 1].object && want_key) {
-				fr[depth - 1].key = start;
-				fr[depth - 1].key_len = i + 1 - start;
-				want_key = false;
-			}
-			break;
-		case '{':
-		case '[':
-			if (depth == API_MAX_DEPTH) /* too_deep() has refused such a body */
-				return;
-			fr[depth].object = s[i] == '{';
-			fr[depth].index = 0;
-			fr[depth].key_len = 0;
-			depth++;
-			want_key = s[i] == '{';
-			break;
-		case '}':
-		case ']':
-			if (depth)
-				depth--;
-			want_key = false;
-			break;
-		case ',':
-			if (depth && !fr[depth - 1].object)
-				fr[depth - 1].index++;
-			else
-				want_key = true;
-			break;
-		}
-	}
-	for (d = 0; d < depth; d++) {
-		if (!fr[d].object) {
-			path_index(path, size, fr[d].index);
-			continue;
-		}
-		key = json_loadb(s + fr[d].key, fr[d].key_len, JSON_DECODE_ANY, NULL);
-		path_key(path, size, json_is_string(key) ? json_string_value(key) : "?");
-		json_decref(key);
-	}
-}
-
-/* The body as a JSON object (new reference), or NULL with a 400 in *@err. */
-static json_t *body_load(const char *body, size_t len, struct api_error *err)
-{
-	char what[64], text[JSON_ERROR_TEXT_LENGTH], path[sizeof(err->field)] = "";
-	json_error_t jerr;
-	json_t *root;
-
-	if (!body || !len) {
-		fail(err, 400, "", "the body is empty; send a JSON object.");
-		return NULL;
-	}
-	if (too_deep(body, len)) {
-		fail(err, 400, "", "the body nests [ and { deeper than %d levels.", API_MAX_DEPTH);
-		return NULL;
-	}
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (!root) {
-		echo(text, sizeof(text), jerr.text, strnlen(jerr.text, sizeof(jerr.text)));
-		if (json_error_code(&jerr) == json_error_out_of_memory) {
-			fail(err, 500, "", "out of memory while reading the body.");
-		} else if (json_error_code(&jerr) == json_error_duplicate_key) {
-			if (jerr.position > 0 && (size_t)jerr.position <= len)
-				dup_path(body, (size_t)jerr.position, path, sizeof(path));
-			fail(err, 400, path, "member \"%s\" is given twice; send each member once.",
-			     path);
-		} else {
-			fail(err, 400, "", "the body is not valid JSON: %s (line %d, column %d).",
-			     text, jerr.line, jerr.column);
-		}
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		fail(err, 400, "", "the body must be a JSON object, got %s.",
-		     describe(root, what, sizeof(what)));
-		json_decref(root);
-		return NULL;
-	}
-	return root;
 }
 
 /* An integer in [@min, @max] at @path, or a 422 that says so. */
@@ -334,10 +59,10 @@ static int parse_int(const json_t *v, const char *path, json_int_t min, json_int
 	char got[64];
 
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-		return fail(err, 422, path,
-			    "%s must be an integer from %" JSON_INTEGER_FORMAT
-			    " to %" JSON_INTEGER_FORMAT ", got %s.",
-			    path, min, max, describe(v, got, sizeof(got)));
+		return body_fail(err, 422, path,
+				 "%s must be an integer from %" JSON_INTEGER_FORMAT
+				 " to %" JSON_INTEGER_FORMAT ", got %s.",
+				 path, min, max, body_describe(v, got, sizeof(got)));
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -354,27 +79,29 @@ static int parse_addr(const json_t *v, const char *path, bool any_hint, __u8 out
 	const char *s;
 
 	if (!json_is_string(v))
-		return fail(err, 422, path,
-			    "%s must be an IPv4 or IPv6 address as a string%s, got %s.", path,
-			    or_null, describe(v, got, sizeof(got)));
+		return body_fail(err, 422, path,
+				 "%s must be an IPv4 or IPv6 address as a string%s, got %s.", path,
+				 or_null, body_describe(v, got, sizeof(got)));
 	s = json_string_value(v);
 	if (strlen(s) != json_string_length(v) || addr_parse(s, out)) {
-		return fail(
+		return body_fail(
 			err, 422, path,
 			"%s must be an IPv4 address (239.1.1.1) or an IPv6 address (ff15::1)%s, "
 			"got \"%s\".",
-			path, or_null, echo(shown, sizeof(shown), s, json_string_length(v)));
+			path, or_null, body_echo(shown, sizeof(shown), s, json_string_length(v)));
 	}
 	if (!addr_is_unspecified(out))
 		return 0;
 	if (any_hint)
-		return fail(err, 422, path,
-			    "%s \"%s\" is the unspecified address; omit addr (or send null) to "
-			    "receive on any address.",
-			    path, echo(shown, sizeof(shown), s, json_string_length(v)));
-	return fail(err, 422, path,
-		    "%s \"%s\" is the unspecified address; a destination needs a real address.",
-		    path, echo(shown, sizeof(shown), s, json_string_length(v)));
+		return body_fail(
+			err, 422, path,
+			"%s \"%s\" is the unspecified address; omit addr (or send null) to "
+			"receive on any address.",
+			path, body_echo(shown, sizeof(shown), s, json_string_length(v)));
+	return body_fail(
+		err, 422, path,
+		"%s \"%s\" is the unspecified address; a destination needs a real address.", path,
+		body_echo(shown, sizeof(shown), s, json_string_length(v)));
 }
 
 static int parse_name(const json_t *v, char out[XRELAY_NAME_LEN], struct api_error *err)
@@ -384,22 +111,23 @@ static int parse_name(const json_t *v, char out[XRELAY_NAME_LEN], struct api_err
 	size_t len, ok;
 
 	if (!v)
-		return fail(err, 422, "name", "name is required: " NAME_RULE ".");
+		return body_fail(err, 422, "name", "name is required: " NAME_RULE ".");
 	if (!json_is_string(v))
-		return fail(err, 422, "name", "name must be a string of " NAME_RULE ", got %s.",
-			    describe(v, got, sizeof(got)));
+		return body_fail(err, 422, "name",
+				 "name must be a string of " NAME_RULE ", got %s.",
+				 body_describe(v, got, sizeof(got)));
 	s = json_string_value(v);
 	len = json_string_length(v);
 	if (len == 0 || len > XRELAY_NAME_LEN - 1)
-		return fail(err, 422, "name", "name must be " NAME_RULE ", got %zu characters.",
-			    len);
+		return body_fail(err, 422, "name",
+				 "name must be " NAME_RULE ", got %zu characters.", len);
 	if (!name_valid_n(s, len)) {
 		ok = strspn(s, NAME_CHARS);
-		return fail(err, 422, "name",
-			    "name must be " NAME_RULE
-			    " (it becomes a file name), got %s at position "
-			    "%zu.",
-			    describe_char(s[ok], c, sizeof(c)), ok + 1);
+		return body_fail(err, 422, "name",
+				 "name must be " NAME_RULE
+				 " (it becomes a file name), got %s at position "
+				 "%zu.",
+				 body_describe_char(s[ok], c, sizeof(c)), ok + 1);
 	}
 	memset(out, 0, XRELAY_NAME_LEN);
 	memcpy(out, s, len);
@@ -411,7 +139,8 @@ static int parse_port(const json_t *v, const char *path, __be16 *out, struct api
 	json_int_t port;
 
 	if (!v)
-		return fail(err, 422, path, "%s is required: an integer from 1 to 65535.", path);
+		return body_fail(err, 422, path, "%s is required: an integer from 1 to 65535.",
+				 path);
 	if (parse_int(v, path, 1, 65535, &port, err))
 		return -1;
 	*out = htons((__u16)port);
@@ -423,8 +152,8 @@ static int parse_record(const json_t *v, __u32 *flags, struct api_error *err)
 	char got[64];
 
 	if (!json_is_boolean(v))
-		return fail(err, 422, "record", "record must be true or false, got %s.",
-			    describe(v, got, sizeof(got)));
+		return body_fail(err, 422, "record", "record must be true or false, got %s.",
+				 body_describe(v, got, sizeof(got)));
 	if (json_is_true(v))
 		*flags |= XRELAY_CH_F_RECORD;
 	else
@@ -443,17 +172,18 @@ static int parse_ifname(const json_t *v, const char *path, char out[XRELAY_IFNAM
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return fail(err, 422, path, "%s must be " IFNAME_RULE ", got %s.", path,
-			    describe(v, got, sizeof(got)));
+		return body_fail(err, 422, path, "%s must be " IFNAME_RULE ", got %s.", path,
+				 body_describe(v, got, sizeof(got)));
 	s = json_string_value(v);
 	len = json_string_length(v);
 	if (len == 0 || len > XRELAY_IFNAME_LEN - 1)
-		return fail(err, 422, path, "%s must be " IFNAME_RULE ", got %zu characters.", path,
-			    len);
+		return body_fail(err, 422, path, "%s must be " IFNAME_RULE ", got %zu characters.",
+				 path, len);
 	ok = strspn(s, IFNAME_CHARS);
 	if (ok < len)
-		return fail(err, 422, path, "%s must be " IFNAME_RULE ", got %s at position %zu.",
-			    path, describe_char(s[ok], c, sizeof(c)), ok + 1);
+		return body_fail(err, 422, path,
+				 "%s must be " IFNAME_RULE ", got %s at position %zu.", path,
+				 body_describe_char(s[ok], c, sizeof(c)), ok + 1);
 	memcpy(out, s, len);
 	return 0;
 }
@@ -466,16 +196,16 @@ static int parse_dest(const json_t *d, size_t i, struct xrelay_dest *dest, struc
 
 	snprintf(prefix, sizeof(prefix), "destinations/%zu", i);
 	if (!json_is_object(d))
-		return fail(err, 422, prefix,
-			    "%s must be an object with addr, port and optionally every, ttl, "
-			    "interface, got %s.",
-			    prefix, describe(d, got, sizeof(got)));
+		return body_fail(err, 422, prefix,
+				 "%s must be an object with addr, port and optionally every, ttl, "
+				 "interface, got %s.",
+				 prefix, body_describe(d, got, sizeof(got)));
 	memset(dest, 0, sizeof(*dest));
 
 	snprintf(path, sizeof(path), "%s/addr", prefix);
 	v = json_object_get(d, "addr");
 	if (!v)
-		return fail(err, 422, path, "%s is required: an IPv4 or IPv6 address.", path);
+		return body_fail(err, 422, path, "%s is required: an IPv4 or IPv6 address.", path);
 	if (parse_addr(v, path, false, dest->addr, err))
 		return -1;
 
@@ -512,15 +242,15 @@ static int parse_dests(const json_t *v, struct xrelay_channel_cfg *c, struct api
 	size_t i, n;
 
 	if (!json_is_array(v))
-		return fail(
+		return body_fail(
 			err, 422, "destinations",
 			"destinations must be an array of at most %u destination objects, got %s.",
-			XRELAY_MAX_DESTS, describe(v, got, sizeof(got)));
+			XRELAY_MAX_DESTS, body_describe(v, got, sizeof(got)));
 	n = json_array_size(v);
 	if (n > XRELAY_MAX_DESTS)
-		return fail(err, 422, "destinations",
-			    "destinations may list at most %u destinations, got %zu.",
-			    XRELAY_MAX_DESTS, n);
+		return body_fail(err, 422, "destinations",
+				 "destinations may list at most %u destinations, got %zu.",
+				 XRELAY_MAX_DESTS, n);
 	memset(c->dests, 0, sizeof(c->dests));
 	for (i = 0; i < n; i++)
 		if (parse_dest(json_array_get(v, i), i, &c->dests[i], err))
@@ -576,16 +306,17 @@ static int check_same(const json_t *root, const struct xrelay_channel_cfg *cfg,
 	if (v &&
 	    !(json_is_string(v) && json_string_length(v) == strnlen(cfg->name, sizeof(cfg->name)) &&
 	      !memcmp(json_string_value(v), cfg->name, json_string_length(v))))
-		return fail(err, 422, "name",
-			    "name cannot be changed: the channel is \"%.63s\", the patch says %s; "
-			    "remove the channel and add it again.",
-			    cfg->name, describe(v, got, sizeof(got)));
+		return body_fail(
+			err, 422, "name",
+			"name cannot be changed: the channel is \"%.63s\", the patch says %s; "
+			"remove the channel and add it again.",
+			cfg->name, body_describe(v, got, sizeof(got)));
 	v = json_object_get(root, "port");
 	if (v && !(json_is_integer(v) && json_integer_value(v) == ntohs(cfg->key.port)))
-		return fail(err, 422, "port",
-			    "port cannot be changed: the channel has %u, the patch says %s; "
-			    "remove the channel and add it again.",
-			    ntohs(cfg->key.port), describe(v, got, sizeof(got)));
+		return body_fail(err, 422, "port",
+				 "port cannot be changed: the channel has %u, the patch says %s; "
+				 "remove the channel and add it again.",
+				 ntohs(cfg->key.port), body_describe(v, got, sizeof(got)));
 	v = json_object_get(root, "addr");
 	if (!v)
 		return 0;
@@ -598,10 +329,10 @@ static int check_same(const json_t *root, const struct xrelay_channel_cfg *cfg,
 			snprintf(have, sizeof(have), "any address (null)");
 		else
 			api_format_addr(cfg->key.addr, have, sizeof(have));
-		return fail(err, 422, "addr",
-			    "addr cannot be changed: the channel has %s, the patch says %s; "
-			    "remove the channel and add it again.",
-			    have, describe(v, got, sizeof(got)));
+		return body_fail(err, 422, "addr",
+				 "addr cannot be changed: the channel has %s, the patch says %s; "
+				 "remove the channel and add it again.",
+				 have, body_describe(v, got, sizeof(got)));
 	}
 	return 0;
 }
@@ -623,10 +354,10 @@ int api_channel_patch(const char *body, size_t len, struct xrelay_channel_cfg *c
 		goto out_free;
 	for (i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++) {
 		if (json_object_get(root, read_only[i])) {
-			fail(err, 422, read_only[i],
-			     "%s is read-only; leave it out of the patch (only record and "
-			     "destinations can change).",
-			     read_only[i]);
+			body_fail(err, 422, read_only[i],
+				  "%s is read-only; leave it out of the patch (only record and "
+				  "destinations can change).",
+				  read_only[i]);
 			goto out_free;
 		}
 	}
