@@ -20,8 +20,6 @@
 #include "xrelay/avro.h"
 #include "xrelay/log.h"
 
-#define HEARTBEAT_FRESH_MS 3000
-
 struct hctx {
 	struct store *store;
 	struct mapctl *m;
@@ -405,7 +403,7 @@ static json_t *dataplane_json(struct mapctl *m, bool brief)
 {
 	const struct xrelay_meta *meta = mapctl_meta(m);
 	__u64 age;
-	bool up = mapctl_dataplane_alive(m, HEARTBEAT_FRESH_MS, &age);
+	bool up = mapctl_dataplane_alive(m, MAPCTL_HEARTBEAT_FRESH_MS, &age);
 	json_t *j = json_object(),
 	       *age_j = age == UINT64_MAX ? json_null() : json_integer((json_int_t)age);
 	char ifname[XRELAY_IFNAME_LEN + 1];
@@ -436,7 +434,7 @@ static json_t *sockets_json(struct mapctl *m)
 	json_t *a = json_array();
 	__u32 q, n = meta->nqueues;
 
-	if (!a || !mapctl_dataplane_alive(m, HEARTBEAT_FRESH_MS, NULL))
+	if (!a || !mapctl_dataplane_alive(m, MAPCTL_HEARTBEAT_FRESH_MS, NULL))
 		return a;
 	for (q = 0; q < n && q < XRELAY_MAX_QUEUES; q++)
 		json_array_append_new(
@@ -542,7 +540,7 @@ static void get_metrics(struct hctx *c)
 		r = -ENOMEM;
 		goto out;
 	}
-	up = mapctl_dataplane_alive(c->m, HEARTBEAT_FRESH_MS, &age);
+	up = mapctl_dataplane_alive(c->m, MAPCTL_HEARTBEAT_FRESH_MS, &age);
 	fprintf(f,
 		"# HELP xrelay_dataplane_up Whether the dataplane's heartbeat is fresh.\n"
 		"# TYPE xrelay_dataplane_up gauge\nxrelay_dataplane_up %d\n",

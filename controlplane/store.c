@@ -107,11 +107,6 @@ void store_free(struct store *s)
 	free(s);
 }
 
-const char *store_pin_dir(const struct store *s)
-{
-	return s->pin_dir;
-}
-
 int store_acquire(struct store *s, struct mapctl **ret_m, char *err, size_t errlen)
 {
 	__u64 now = clock_ns(CLOCK_MONOTONIC);

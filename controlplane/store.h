@@ -32,8 +32,6 @@ void store_free(struct store *s);
 int store_acquire(struct store *s, struct mapctl **ret_m, char *err, size_t errlen);
 void store_release(struct store *s);
 
-const char *store_pin_dir(const struct store *s);
-
 /*
  * The published channels in id order: @ids and @cfgs (room for XRELAY_MAX_CHANNELS each) get
  * copies from a cache rebuilt only when the maps' config generation moves, so listing costs
