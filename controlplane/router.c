@@ -486,45 +486,11 @@ static void get_channel_stats(struct hctx *c)
 	response_json(c->resp, 200, api_stats_to_json(&t));
 }
 
-/* One counter family of /metrics over all channels. */
-struct metric {
-	const char *name;
-	const char *help;
-	size_t off; /* offsetof in struct mapctl_chan_totals */
-};
-
-#define TOTALS_OFF(f) offsetof(struct mapctl_chan_totals, f)
-static const struct metric metrics[] = {
-	{ "xrelay_rx_packets_total", "Packets matched to the channel by the XDP program.",
-	  TOTALS_OFF(xdp.rx_packets) },
-	{ "xrelay_rx_bytes_total", "Frame bytes matched to the channel by the XDP program.",
-	  TOTALS_OFF(xdp.rx_bytes) },
-	{ "xrelay_recorded_packets_total", "Records written to the channel's Avro files.",
-	  TOTALS_OFF(dp.recorded_packets) },
-	{ "xrelay_recorded_bytes_total", "Payload bytes written to the channel's Avro files.",
-	  TOTALS_OFF(dp.recorded_bytes) },
-	{ "xrelay_sent_packets_total", "Datagrams re-sent, over all destinations.",
-	  TOTALS_OFF(dp.sent_packets) },
-	{ "xrelay_sent_bytes_total", "Payload bytes re-sent, over all destinations.",
-	  TOTALS_OFF(dp.sent_bytes) },
-	{ "xrelay_write_errors_total", "Failed block writes (retried).",
-	  TOTALS_OFF(dp.write_errors) },
-	{ "xrelay_send_errors_total", "Failed sends.", TOTALS_OFF(dp.send_errors) },
-};
-
-static __u64 totals_at(const struct mapctl_chan_totals *t, size_t off)
-{
-	__u64 v;
-
-	memcpy(&v, (const char *)t + off, sizeof(v));
-	return v;
-}
-
 static void get_metrics(struct hctx *c)
 {
 	struct xrelay_xdp_global g;
 	struct listed *l = NULL;
-	size_t k, len = 0, i;
+	size_t k, len = 0, i, pos;
 	char *buf = NULL;
 	FILE *f = NULL;
 	int n, r, id;
@@ -557,24 +523,21 @@ static void get_metrics(struct hctx *c)
 		n);
 	fprintf(f, "# HELP xrelay_xdp_packets_total Packets the XDP program ran on, by outcome.\n"
 		   "# TYPE xrelay_xdp_packets_total counter\n");
-	fprintf(f,
-		"xrelay_xdp_packets_total{outcome=\"redirected\"} %llu\n"
-		"xrelay_xdp_packets_total{outcome=\"pass_not_ip\"} %llu\n"
-		"xrelay_xdp_packets_total{outcome=\"pass_not_udp\"} %llu\n"
-		"xrelay_xdp_packets_total{outcome=\"pass_no_match\"} %llu\n"
-		"xrelay_xdp_packets_total{outcome=\"pass_frag\"} %llu\n"
-		"xrelay_xdp_packets_total{outcome=\"pass_malformed\"} %llu\n"
-		"xrelay_xdp_packets_total{outcome=\"meta_fail\"} %llu\n",
-		(unsigned long long)g.redirected, (unsigned long long)g.pass_not_ip,
-		(unsigned long long)g.pass_not_udp, (unsigned long long)g.pass_no_match,
-		(unsigned long long)g.pass_frag, (unsigned long long)g.pass_malformed,
-		(unsigned long long)g.meta_fail);
-	for (k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
-		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", metrics[k].name, metrics[k].help,
-			metrics[k].name);
+	for (pos = 1; pos <= api_xdp_counters_n; pos++)
+		for (k = 0; k < api_xdp_counters_n; k++)
+			if (api_xdp_counters[k].outcome == pos)
+				fprintf(f, "xrelay_xdp_packets_total{outcome=\"%s\"} %llu\n",
+					api_xdp_counters[k].name,
+					(unsigned long long)api_counter_get(&api_xdp_counters[k],
+									    &g));
+	for (k = 0; k < api_chan_counters_n; k++) {
+		const struct api_counter *m = &api_chan_counters[k];
+
+		fprintf(f, "# HELP xrelay_%s_total %s\n# TYPE xrelay_%s_total counter\n", m->name,
+			m->help, m->name);
 		for (id = 0; id < n; id++)
-			fprintf(f, "%s{channel=\"%s\"} %llu\n", metrics[k].name, l[id].cfg.name,
-				(unsigned long long)totals_at(&l[id].t, metrics[k].off));
+			fprintf(f, "xrelay_%s_total{channel=\"%s\"} %llu\n", m->name,
+				l[id].cfg.name, (unsigned long long)api_counter_get(m, &l[id].t));
 	}
 	fprintf(f, "# HELP xrelay_drops_total Packets of the channel not recorded, by cause.\n"
 		   "# TYPE xrelay_drops_total counter\n");
