@@ -48,24 +48,16 @@ static struct store *store_held(const char *pin)
 	return s;
 }
 
-/* A second editor on the same pins, as the dataplane or another API server would be. */
-static struct mapctl *other_editor(const char *pin)
+/*
+ * A second editor on the same pins, as the dataplane or another API server would be; with
+ * MAPCTL_F_CREATE the one that makes them.
+ */
+static struct mapctl *editor_open(const char *pin, unsigned int flags)
 {
 	struct mapctl *m = NULL;
 	char err[512] = "";
 
-	if (mapctl_open(pin, 0, &m, err, sizeof(err)))
-		fail_msg("mapctl_open(%s): %s", pin, err);
-	return m;
-}
-
-/* Make the maps in @pin (the first editor creates them). */
-static struct mapctl *other_editor_create(const char *pin)
-{
-	struct mapctl *m = NULL;
-	char err[512] = "";
-
-	if (mapctl_open(pin, MAPCTL_F_CREATE, &m, err, sizeof(err)))
+	if (mapctl_open(pin, flags, &m, err, sizeof(err)))
 		fail_msg("mapctl_open(%s): %s", pin, err);
 	return m;
 }
@@ -169,7 +161,7 @@ static void test_channels_listing(void **state)
 	assert_int_equal(ntohs(cfgs[2].key.port), 6003);
 
 	/* Another editor adds and removes: the store's next listing shows it. */
-	m = other_editor(pin);
+	m = editor_open(pin, 0);
 	cfg_make(&cfg, "from-elsewhere", NULL, 7000);
 	assert_int_equal(mapctl_channel_add(m, &cfg, &id[1]), 0);
 	assert_int_equal(mapctl_channel_remove(m, "a", NULL), 0);
@@ -209,7 +201,7 @@ static void test_stats(void **state)
 	assert_int_equal(g.packets, 0);
 
 	/* Two workers' rows of the channel. */
-	m = other_editor(pin);
+	m = editor_open(pin, 0);
 	dp = mapctl_dp_stats(m);
 	dp[0 * XRELAY_MAX_CHANNELS + id].recorded_packets = 5;
 	dp[3 * XRELAY_MAX_CHANNELS + id].recorded_packets = 7;
@@ -241,7 +233,7 @@ static void test_dataplane(void **state)
 	assert_true(dp.heartbeat_age_ms == UINT64_MAX);
 	assert_int_equal(store_queue_stats(s, qs), 0);
 
-	m = other_editor(pin);
+	m = editor_open(pin, 0);
 	meta = mapctl_meta(m);
 	meta->dp_pid = (__u32)getpid();
 	meta->dp_mode = XRELAY_MODE_SOCKET;
@@ -289,7 +281,7 @@ static void test_unusable_then_usable(void **state)
 
 	(void)state;
 	new_pin_dir(pin, sizeof(pin));
-	mapctl_close(other_editor_create(pin));
+	mapctl_close(editor_open(pin, MAPCTL_F_CREATE));
 	snprintf(path, sizeof(path), "%s/xrelay_cfg", pin);
 	assert_int_equal(unlink(path), 0);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xrelay_cfg", 4, 480, XRELAY_MAX_CHANNELS, NULL);
@@ -331,7 +323,7 @@ static void test_pins_replaced(void **state)
 	store_release(s);
 
 	assert_int_equal(testenv_sh("rm -rf %s", pin), 0);
-	mapctl_close(other_editor_create(pin));
+	mapctl_close(editor_open(pin, MAPCTL_F_CREATE));
 	usleep(1100 * 1000);
 	assert_int_equal(store_acquire(s, NULL, 0), 0);
 	assert_int_equal(store_channel_get(s, "old", &cfg), -ENOENT);
