@@ -43,7 +43,7 @@ struct channels_row {
 
 /*
  * The published channels in id order, with their counters when @totals. Returns the count
- * with *@ret (malloc'ed, room for one more row) or -errno.
+ * with *@ret (malloc'ed, never NULL on success; the caller frees it) or -errno.
  */
 int channels_rows(struct store *s, bool totals, struct channels_row **ret);
 
