@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Counters on the wire (xrelay/api.h): a channel's totals and the XDP program's global
- * counters as JSON, and the drop causes the API names with where each count comes from.
+ * Counters on the wire (xrelay/api.h): the one table per kind of counter (a channel's own, its
+ * drop causes, the XDP program's global ones) with name, help and source, which /stats' JSON
+ * (built here) and /metrics' text (controlplane/stats.c) both iterate.
  * Pure: no I/O, no maps, no logging, no mutable globals.
  */
 #include <stddef.h>
@@ -11,46 +12,81 @@
 #include "xrelay/api.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* Designators of the source of a counter: in struct mapctl_chan_totals, in struct xrelay_xdp_global. */
+#define TOTALS(f) .off = offsetof(struct mapctl_chan_totals, f)
+#define XDP(f) .off = offsetof(struct xrelay_xdp_global, f)
 
-const struct api_drop_cause api_drop_causes[] = {
+const struct api_counter api_chan_counters[] = {
+	{ "rx_packets", "Packets matched to the channel by the XDP program.",
+	  TOTALS(xdp.rx_packets) },
+	{ "rx_bytes", "Frame bytes matched to the channel by the XDP program.",
+	  TOTALS(xdp.rx_bytes) },
+	{ "recorded_packets", "Records written to the channel's Avro files.",
+	  TOTALS(dp.recorded_packets) },
+	{ "recorded_bytes", "Payload bytes written to the channel's Avro files.",
+	  TOTALS(dp.recorded_bytes) },
+	{ "sent_packets", "Datagrams re-sent, over all destinations.", TOTALS(dp.sent_packets) },
+	{ "sent_bytes", "Payload bytes re-sent, over all destinations.", TOTALS(dp.sent_bytes) },
+	{ "write_errors", "Failed block writes (retried).", TOTALS(dp.write_errors) },
+	{ "send_errors", "Failed sends.", TOTALS(dp.send_errors) },
+};
+const size_t api_chan_counters_n = ARRAY_SIZE(api_chan_counters);
+
+const struct api_counter api_drop_causes[] = {
 	{ "redirect_miss",
-	  "matched at XDP but no AF_XDP socket on the rx queue: passed to the kernel, not captured" },
-	{ "fragments", "first IPv4 fragments to the channel: passed to the kernel, not captured" },
-	{ "ring_full", "lost between XDP and the dataplane worker (AF_XDP rx ring full)" },
-	{ "no_buffer", "socket backend had no free receive buffer" },
-	{ "no_writer", "the channel's file could not be opened" },
-	{ "write_failed", "a block write to the channel's file failed for good" },
-	{ "send_queue_full", "the re-send ring or queue was full" },
-	{ "truncated", "frame shorter than its headers say" },
+	  "matched at XDP but no AF_XDP socket on the rx queue: passed to the kernel, not captured",
+	  TOTALS(xdp.redirect_miss) },
+	{ "fragments", "first IPv4 fragments to the channel: passed to the kernel, not captured",
+	  TOTALS(xdp.frags_passed) },
+	{ "ring_full", "lost between XDP and the dataplane worker (AF_XDP rx ring full)",
+	  TOTALS(dp.drops[XRELAY_DROP_XSK_GAP]) },
+	{ "no_buffer", "socket backend had no free receive buffer",
+	  TOTALS(dp.drops[XRELAY_DROP_NO_BUFFER]) },
+	{ "no_writer", "the channel's file could not be opened",
+	  TOTALS(dp.drops[XRELAY_DROP_NO_WRITER]) },
+	{ "write_failed", "a block write to the channel's file failed for good",
+	  TOTALS(dp.drops[XRELAY_DROP_WRITE]) },
+	{ "send_queue_full", "the re-send ring or queue was full",
+	  TOTALS(dp.drops[XRELAY_DROP_SEND_QUEUE]) },
+	{ "truncated", "frame shorter than its headers say",
+	  TOTALS(dp.drops[XRELAY_DROP_TRUNCATED]) },
 };
 const size_t api_drop_causes_n = ARRAY_SIZE(api_drop_causes);
-
-/* Where the count of each cause of api_drop_causes is, in the same order. */
-static const size_t drop_offsets[] = {
-	offsetof(struct mapctl_chan_totals, xdp.redirect_miss),
-	offsetof(struct mapctl_chan_totals, xdp.frags_passed),
-	offsetof(struct mapctl_chan_totals, dp.drops[XRELAY_DROP_XSK_GAP]),
-	offsetof(struct mapctl_chan_totals, dp.drops[XRELAY_DROP_NO_BUFFER]),
-	offsetof(struct mapctl_chan_totals, dp.drops[XRELAY_DROP_NO_WRITER]),
-	offsetof(struct mapctl_chan_totals, dp.drops[XRELAY_DROP_WRITE]),
-	offsetof(struct mapctl_chan_totals, dp.drops[XRELAY_DROP_SEND_QUEUE]),
-	offsetof(struct mapctl_chan_totals, dp.drops[XRELAY_DROP_TRUNCATED]),
-};
-_Static_assert(ARRAY_SIZE(drop_offsets) == ARRAY_SIZE(api_drop_causes),
-	       "every drop cause needs a source in drop_offsets");
-/* The two XDP causes plus one per dataplane cause: a new XRELAY_DROP_* needs a name here. */
+/* The two XDP causes plus one per dataplane cause: a new XRELAY_DROP_* needs a line here. */
 _Static_assert(ARRAY_SIZE(api_drop_causes) == 2 + XRELAY_DROP_TRUNCATED + 1 &&
 		       XRELAY_DROP_TRUNCATED + 1 == XRELAY_DROP__RESERVED6,
 	       "api_drop_causes must name every XRELAY_DROP_* cause");
 
-__u64 api_drop_count(const struct mapctl_chan_totals *t, size_t i)
+const struct api_counter api_xdp_counters[] = {
+	{ "packets", "Packets the XDP program ran on.", XDP(packets), .outcome = 0 },
+	{ "pass_not_ip", "Passed: not IPv4 or IPv6 (ARP, LLDP, ...).", XDP(pass_not_ip),
+	  .outcome = 2 },
+	{ "pass_not_udp", "Passed: IPv4 or IPv6 but not UDP.", XDP(pass_not_udp), .outcome = 3 },
+	{ "pass_no_match", "Passed: no channel takes the destination.", XDP(pass_no_match),
+	  .outcome = 4 },
+	{ "pass_frag", "Passed: IPv4 fragments and IPv6 fragment headers.", XDP(pass_frag),
+	  .outcome = 5 },
+	{ "pass_malformed", "Passed: truncated or inconsistent headers.", XDP(pass_malformed),
+	  .outcome = 6 },
+	{ "redirected", "Handed to an AF_XDP socket (XSKMAP).", XDP(redirected), .outcome = 1 },
+	{ "meta_fail", "Passed: bpf_xdp_adjust_meta refused the metadata block.", XDP(meta_fail),
+	  .outcome = 7 },
+};
+const size_t api_xdp_counters_n = ARRAY_SIZE(api_xdp_counters);
+_Static_assert(ARRAY_SIZE(api_xdp_counters) * sizeof(__u64) == sizeof(struct xrelay_xdp_global),
+	       "every counter of struct xrelay_xdp_global needs a line in api_xdp_counters");
+
+__u64 api_counter_get(const struct api_counter *c, const void *stats)
 {
 	__u64 v;
 
-	if (i >= ARRAY_SIZE(drop_offsets))
-		return 0;
-	memcpy(&v, (const char *)t + drop_offsets[i], sizeof(v));
+	memcpy(&v, (const char *)stats + c->off, sizeof(v));
 	return v;
+}
+
+__u64 api_drop_count(const struct mapctl_chan_totals *t, size_t i)
+{
+	return i < api_drop_causes_n ? api_counter_get(&api_drop_causes[i], t) : 0;
 }
 
 /*
@@ -60,6 +96,18 @@ __u64 api_drop_count(const struct mapctl_chan_totals *t, size_t i)
 static json_t *counter(__u64 v)
 {
 	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/* Set every counter of @table (@n lines) in @stats into @o; nonzero on ENOMEM. */
+static int counters_set(json_t *o, const struct api_counter *table, size_t n, const void *stats)
+{
+	int bad = 0;
+	size_t i;
+
+	for (i = 0; !bad && i < n; i++)
+		bad |= json_object_set_new(o, table[i].name,
+					   counter(api_counter_get(&table[i], stats)));
+	return bad;
 }
 
 json_t *api_stats_to_json(const struct mapctl_chan_totals *t)
@@ -72,21 +120,14 @@ json_t *api_stats_to_json(const struct mapctl_chan_totals *t)
 	for (i = 0; !bad && i < api_drop_causes_n; i++) {
 		n = api_drop_count(t, i);
 		sum = sum + n < sum ? UINT64_MAX : sum + n;
-		bad |= json_object_set_new(drops, api_drop_causes[i].name, counter(n));
 	}
+	bad = bad || counters_set(drops, api_drop_causes, api_drop_causes_n, t);
 	if (bad) {
 		json_decref(o);
 		json_decref(drops);
 		return NULL;
 	}
-	bad |= json_object_set_new(o, "rx_packets", counter(t->xdp.rx_packets));
-	bad |= json_object_set_new(o, "rx_bytes", counter(t->xdp.rx_bytes));
-	bad |= json_object_set_new(o, "recorded_packets", counter(t->dp.recorded_packets));
-	bad |= json_object_set_new(o, "recorded_bytes", counter(t->dp.recorded_bytes));
-	bad |= json_object_set_new(o, "sent_packets", counter(t->dp.sent_packets));
-	bad |= json_object_set_new(o, "sent_bytes", counter(t->dp.sent_bytes));
-	bad |= json_object_set_new(o, "write_errors", counter(t->dp.write_errors));
-	bad |= json_object_set_new(o, "send_errors", counter(t->dp.send_errors));
+	bad |= counters_set(o, api_chan_counters, api_chan_counters_n, t);
 	bad |= json_object_set_new(o, "dropped_packets", counter(sum));
 	bad |= json_object_set_new(o, "drops", drops);
 	if (bad) {
@@ -96,34 +137,11 @@ json_t *api_stats_to_json(const struct mapctl_chan_totals *t)
 	return o;
 }
 
-static const struct {
-	const char *name;
-	size_t off;
-} xdp_global_fields[] = {
-	{ "packets", offsetof(struct xrelay_xdp_global, packets) },
-	{ "pass_not_ip", offsetof(struct xrelay_xdp_global, pass_not_ip) },
-	{ "pass_not_udp", offsetof(struct xrelay_xdp_global, pass_not_udp) },
-	{ "pass_no_match", offsetof(struct xrelay_xdp_global, pass_no_match) },
-	{ "pass_frag", offsetof(struct xrelay_xdp_global, pass_frag) },
-	{ "pass_malformed", offsetof(struct xrelay_xdp_global, pass_malformed) },
-	{ "redirected", offsetof(struct xrelay_xdp_global, redirected) },
-	{ "meta_fail", offsetof(struct xrelay_xdp_global, meta_fail) },
-};
-_Static_assert(ARRAY_SIZE(xdp_global_fields) * sizeof(__u64) == sizeof(struct xrelay_xdp_global),
-	       "every counter of struct xrelay_xdp_global needs a name");
-
 json_t *api_xdp_global_to_json(const struct xrelay_xdp_global *g)
 {
 	json_t *o = json_object();
-	int bad = !o;
-	size_t i;
-	__u64 v;
 
-	for (i = 0; !bad && i < ARRAY_SIZE(xdp_global_fields); i++) {
-		memcpy(&v, (const char *)g + xdp_global_fields[i].off, sizeof(v));
-		bad |= json_object_set_new(o, xdp_global_fields[i].name, counter(v));
-	}
-	if (bad) {
+	if (!o || counters_set(o, api_xdp_counters, api_xdp_counters_n, g)) {
 		json_decref(o);
 		return NULL;
 	}

@@ -16,7 +16,6 @@
 #include "store.h"
 #include "xrelay/cli.h"
 #include "xrelay/log.h"
-#include "xrelay/mapctl.h"
 
 static void usage(FILE *f)
 {
@@ -35,7 +34,7 @@ static void usage(FILE *f)
 		"  --idle-timeout S       close connections idle for S seconds (default 30)\n"
 		"  -v, --verbose          log every request\n"
 		"  -h, --help             this text\n",
-		MAPCTL_DEFAULT_PIN_DIR);
+		store_default_pin_dir());
 }
 
 /* A numeric flag into an unsigned int. */
@@ -69,7 +68,7 @@ int main(int argc, char **argv)
 		.max_connections = 256,
 		.idle_timeout_s = 30,
 	};
-	const char *pin_dir = MAPCTL_DEFAULT_PIN_DIR, *token_file = NULL;
+	const char *pin_dir = store_default_pin_dir(), *token_file = NULL;
 	struct store *store = NULL;
 	struct http *http = NULL;
 	char *token = NULL, err[512] = "";

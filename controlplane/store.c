@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* The controlplane's handle on the pinned maps, reopened when they change; see store.h. */
+/*
+ * The controlplane's handle on the pinned maps, reopened when they change, and every edit and
+ * read the API makes of them; see store.h. The only controlplane file that knows lib/mapctl.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -14,6 +17,7 @@
 #include "store.h"
 #include "xrelay/clock.h"
 #include "xrelay/log.h"
+#include "xrelay/mapctl.h"
 
 struct store {
 	char pin_dir[PATH_MAX];
@@ -83,6 +87,11 @@ static void reopen(struct store *s)
 	s->last_msg[0] = '\0';
 }
 
+const char *store_default_pin_dir(void)
+{
+	return MAPCTL_DEFAULT_PIN_DIR;
+}
+
 int store_new(const char *pin_dir, struct store **ret)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -107,12 +116,7 @@ void store_free(struct store *s)
 	free(s);
 }
 
-const char *store_pin_dir(const struct store *s)
-{
-	return s->pin_dir;
-}
-
-int store_acquire(struct store *s, struct mapctl **ret_m, char *err, size_t errlen)
+int store_acquire(struct store *s, char *err, size_t errlen)
 {
 	__u64 now = clock_ns(CLOCK_MONOTONIC);
 
@@ -131,10 +135,8 @@ int store_acquire(struct store *s, struct mapctl **ret_m, char *err, size_t errl
 			pthread_rwlock_rdlock(&s->lock);
 		}
 	}
-	if (s->m) {
-		*ret_m = s->m;
+	if (s->m)
 		return 0;
-	}
 	snprintf(err, errlen, "%s", s->last_msg);
 	pthread_rwlock_unlock(&s->lock);
 	return -ENODEV;
@@ -171,8 +173,9 @@ static int cache_fill(struct store *s, struct mapctl *m, __u64 gen)
 }
 
 /* Take the cache lock with the cache valid for the maps' current generation. */
-static int cache_get(struct store *s, struct mapctl *m)
+static int cache_get(struct store *s)
 {
+	struct mapctl *m = s->m;
 	/*
 	 * Read the generation before the maps: an edit racing the fill moves it past what is
 	 * stored with the cache, so the next call refills.
@@ -190,9 +193,9 @@ static int cache_get(struct store *s, struct mapctl *m)
 	return r;
 }
 
-int store_channels(struct store *s, struct mapctl *m, __u32 *ids, struct xrelay_channel_cfg *cfgs)
+int store_channels(struct store *s, __u32 *ids, struct xrelay_channel_cfg *cfgs)
 {
-	int r = cache_get(s, m), n;
+	int r = cache_get(s), n;
 
 	if (r)
 		return r;
@@ -203,10 +206,13 @@ int store_channels(struct store *s, struct mapctl *m, __u32 *ids, struct xrelay_
 	return n;
 }
 
-int store_find(struct store *s, struct mapctl *m, const char *name, struct xrelay_channel_cfg *cfg)
+int store_channel_get(struct store *s, const char *name, struct xrelay_channel_cfg *cfg)
 {
-	int r = cache_get(s, m), i;
+	int r, i;
 
+	if (!mapctl_name_valid(name))
+		return -ENOENT;
+	r = cache_get(s);
 	if (r)
 		return r;
 	for (i = 0; i < s->cache_n; i++) {
@@ -220,4 +226,70 @@ int store_find(struct store *s, struct mapctl *m, const char *name, struct xrela
 		r = -ENOENT;
 	pthread_mutex_unlock(&s->cache_lock);
 	return r;
+}
+
+int store_channel_add(struct store *s, struct xrelay_channel_cfg *cfg, __u32 *ret_id)
+{
+	return mapctl_channel_add(s->m, cfg, ret_id);
+}
+
+int store_channel_owner(struct store *s, const struct xrelay_chan_key *key,
+			struct xrelay_channel_cfg *cfg)
+{
+	__u32 id;
+	int r;
+
+	if (bpf_map_lookup_elem(mapctl_fd(s->m, XRELAY_MAP_CHANNELS), key, &id))
+		return -errno;
+	r = mapctl_channel_get(s->m, id, cfg);
+	return r ? r : (int)id;
+}
+
+int store_channel_update(struct store *s, const char *name, struct xrelay_channel_cfg *cfg)
+{
+	return mapctl_channel_update(s->m, name, cfg);
+}
+
+int store_channel_delete(struct store *s, const char *name, __u32 *ret_id)
+{
+	if (!mapctl_name_valid(name))
+		return -ENOENT;
+	return mapctl_channel_remove(s->m, name, ret_id);
+}
+
+int store_channel_stats(struct store *s, __u32 id, struct mapctl_chan_totals *out)
+{
+	return mapctl_channel_totals(s->m, id, out);
+}
+
+int store_xdp_stats(struct store *s, struct xrelay_xdp_global *out)
+{
+	return mapctl_xdp_global(s->m, out);
+}
+
+void store_dataplane(struct store *s, struct store_dataplane *out)
+{
+	out->running =
+		mapctl_dataplane_alive(s->m, MAPCTL_HEARTBEAT_FRESH_MS, &out->heartbeat_age_ms);
+	out->meta = *mapctl_meta(s->m);
+}
+
+_Static_assert(sizeof(struct xrelay_queue_stats) % sizeof(__u64) == 0,
+	       "store_queue_stats copies queue rows as 64-bit counters");
+
+int store_queue_stats(struct store *s, struct xrelay_queue_stats *qs)
+{
+	const __u64 *src = (const __u64 *)mapctl_queue_stats(s->m);
+	__u32 n = mapctl_meta(s->m)->nqueues;
+	__u64 *dst = (__u64 *)qs;
+	size_t i;
+
+	if (!mapctl_dataplane_alive(s->m, MAPCTL_HEARTBEAT_FRESH_MS, NULL))
+		return 0;
+	if (n > XRELAY_MAX_QUEUES)
+		n = XRELAY_MAX_QUEUES;
+	/* Whole 64-bit loads: the workers store each counter atomically, never a torn value. */
+	for (i = 0; i < n * sizeof(*qs) / sizeof(__u64); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	return (int)n;
 }

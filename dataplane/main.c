@@ -405,7 +405,7 @@ int main(int argc, char **argv)
 	}
 	meta = mapctl_meta(dp.m);
 	if (meta->dp_pid && (__u32)getpid() != meta->dp_pid &&
-	    mapctl_dataplane_alive(dp.m, 3000, NULL)) {
+	    mapctl_dataplane_alive(dp.m, MAPCTL_HEARTBEAT_FRESH_MS, NULL)) {
 		pr_warn("another dataplane (pid %u) serves the maps in %s; one per pin directory",
 			meta->dp_pid, dp.o.pin_dir);
 		goto out_maps;

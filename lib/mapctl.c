@@ -387,11 +387,6 @@ int mapctl_fd(const struct mapctl *m, enum xrelay_map_id id)
 	return id < XRELAY_MAP__MAX ? m->fds[id] : -EINVAL;
 }
 
-const char *mapctl_pin_dir(const struct mapctl *m)
-{
-	return m->pin_dir;
-}
-
 struct xrelay_meta *mapctl_meta(const struct mapctl *m)
 {
 	return m->meta;
@@ -765,7 +760,8 @@ int mapctl_channel_remove(struct mapctl *m, const char *name, __u32 *ret_id)
 		r = -errno;
 		goto out_unlock;
 	}
-	cur.state = mapctl_dataplane_alive(m, 3000, NULL) ? XRELAY_CH_DRAINING : XRELAY_CH_FREE;
+	cur.state = mapctl_dataplane_alive(m, MAPCTL_HEARTBEAT_FRESH_MS, NULL) ? XRELAY_CH_DRAINING
+									       : XRELAY_CH_FREE;
 	cur.generation++;
 	r = cfg_put(m, (__u32)id, &cur);
 	if (r)

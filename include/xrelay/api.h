@@ -64,25 +64,56 @@ int api_channel_patch(const char *body, size_t len, struct xrelay_channel_cfg *c
 json_t *api_channel_to_json(const struct xrelay_channel_cfg *cfg, __u32 id);
 
 /*
+ * One counter as the API shows it: a __u64 at @off in the struct its table is about. The tables
+ * below drive both the JSON of /stats and the Prometheus text of /metrics, so a new counter is
+ * added in one place: a line in its table.
+ */
+struct api_counter {
+	const char *name; /* the JSON key; what /metrics makes of it is said per table */
+	const char *help; /* one line for # HELP and the docs */
+	size_t off;	  /* offset of the __u64 in the table's struct */
+	/* api_xdp_counters only: place among /metrics' outcomes, from 1; 0 = not an outcome */
+	unsigned int outcome;
+};
+
+/*
+ * A channel's own counters, in struct mapctl_chan_totals, in JSON order; /metrics shows each as
+ * the family xrelay_<name>_total with this help.
+ */
+extern const struct api_counter api_chan_counters[];
+extern const size_t api_chan_counters_n;
+
+/*
+ * Drop causes as the API names them ("redirect_miss", "fragments", "ring_full", ...), in struct
+ * mapctl_chan_totals, in JSON order; /metrics: xrelay_drops_total{channel, cause=<name>}.
+ */
+extern const struct api_counter api_drop_causes[];
+extern const size_t api_drop_causes_n;
+
+/*
+ * The XDP program's global counters, in struct xrelay_xdp_global, in JSON order (the struct's);
+ * /metrics: xrelay_xdp_packets_total{outcome=<name>}, in the order of .outcome, those with
+ * outcome 0 left out.
+ */
+extern const struct api_counter api_xdp_counters[];
+extern const size_t api_xdp_counters_n;
+
+/* The value of counter @c in @stats, the struct of @c's table. */
+__u64 api_counter_get(const struct api_counter *c, const void *stats);
+
+/* The count of cause @i of api_drop_causes in @t; 0 when @i is out of range. */
+__u64 api_drop_count(const struct mapctl_chan_totals *t, size_t i);
+
+/*
  * A channel's counters: {"rx_packets", "rx_bytes", "recorded_packets", "recorded_bytes",
- * "sent_packets", "sent_bytes", "write_errors", "send_errors", "dropped_packets",
- * "drops": {cause: n, ...}} with every cause of api_drop_causes always present and
- * dropped_packets their sum. New reference; NULL on ENOMEM.
+ * "sent_packets", "sent_bytes", "write_errors", "send_errors" (api_chan_counters),
+ * "dropped_packets", "drops": {cause: n, ...}} with every cause of api_drop_causes always
+ * present and dropped_packets their sum. New reference; NULL on ENOMEM.
  */
 json_t *api_stats_to_json(const struct mapctl_chan_totals *t);
 
-/* The XDP program's global counters by name (packets, pass_not_ip, ...). New reference. */
+/* The XDP program's global counters by name (api_xdp_counters). New reference. */
 json_t *api_xdp_global_to_json(const struct xrelay_xdp_global *g);
-
-/* Drop causes as the API names them, and where each count comes from. */
-struct api_drop_cause {
-	const char *name; /* "redirect_miss", "fragments", "ring_full", ... */
-	const char *help; /* one line for # HELP and the docs */
-};
-extern const struct api_drop_cause api_drop_causes[];
-extern const size_t api_drop_causes_n;
-/* The count of cause @i in @t. */
-__u64 api_drop_count(const struct mapctl_chan_totals *t, size_t i);
 
 /*
  * A problem document (RFC 9457): {"type": "https://xrelay.dev/problems/<slug>", "title",

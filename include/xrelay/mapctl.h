@@ -24,6 +24,13 @@
 
 #define MAPCTL_DEFAULT_PIN_DIR "/sys/fs/bpf/xrelay"
 
+/*
+ * A dataplane whose heartbeat (beaten every 250 ms) is older than this is taken for gone: by
+ * the API's health and counters, by channel removal (drain or free at once) and by a second
+ * dataplane starting on the same maps.
+ */
+#define MAPCTL_HEARTBEAT_FRESH_MS 3000
+
 struct mapctl;
 
 enum {
@@ -52,8 +59,6 @@ void mapctl_close(struct mapctl *m);
 
 /* The fd of one map, owned by @m. */
 int mapctl_fd(const struct mapctl *m, enum xrelay_map_id id);
-
-const char *mapctl_pin_dir(const struct mapctl *m);
 
 /*
  * The mmap'ed shared memory of the BPF_F_MMAPABLE maps, valid until mapctl_close. Write only

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control API's request handler (controlplane/router.c and the handlers it routes to)
+ * against a real store on maps pinned in a private bpffs: a table of {method, path, content
+ * type, body, expected status} run in order, with Location and Allow where they matter; the
+ * errno -> status mapping (409, 507, 503); and that every body matches its content type.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "../../controlplane/router.h"
+#include "testenv.h"
+#include "xrelay/log.h"
+#include "xrelay/mapctl.h"
+
+#define JSON "application/json"
+#define MERGE "application/merge-patch+json"
+
+static const char *bpffs;
+static int dir_seq;
+
+struct row {
+	const char *method, *path, *ctype, *body;
+	int status;
+	const char *header; /* expected Location (201) or Allow (405); NULL = neither sent */
+	bool too_large;	    /* the body went past API_MAX_BODY */
+	const char *detail; /* in the body (the problem's detail); NULL = not checked */
+};
+
+static const struct row rows[] = {
+	{ "GET", "/healthz", NULL, NULL, .status = 200 },
+	{ "HEAD", "/healthz", NULL, NULL, .status = 200 },
+	{ "GET", "/v1/healthz", NULL, NULL, .status = 200 },
+	{ "GET", "/channels", NULL, NULL, .status = 200 },
+	{ "POST", "/channels", JSON, "{\"name\":\"feed-a\",\"port\":5000}", .status = 201,
+	  .header = "/channels/feed-a" },
+	{ "POST", "/v1/channels", JSON,
+	  "{\"name\":\"feed-b\",\"port\":5001,\"addr\":\"239.1.1.1\"}", .status = 201,
+	  .header = "/v1/channels/feed-b" },
+	{ "POST", "/channels", "Application/JSON; charset=utf-8",
+	  "{\"name\":\"feed-c\",\"port\":5002}", .status = 201, .header = "/channels/feed-c" },
+	/* Conflicts: the name, the (address, port) key. */
+	{ "POST", "/channels", JSON, "{\"name\":\"feed-a\",\"port\":5009}", .status = 409,
+	  .detail = "channel feed-a exists already" },
+	{ "POST", "/channels", JSON, "{\"name\":\"feed-z\",\"port\":5000}", .status = 409,
+	  .detail = "channel feed-a already takes port 5000 on any address" },
+	{ "POST", "/channels", JSON, "{\"name\":\"feed-z\",\"port\":5001,\"addr\":\"239.1.1.1\"}",
+	  .status = 409, .detail = "channel feed-b already takes port 5001 on 239.1.1.1" },
+	/* Bodies: media type, size, syntax, contents. */
+	{ "POST", "/channels", "text/plain", "{\"name\":\"feed-z\",\"port\":5003}", .status = 415 },
+	{ "POST", "/channels", NULL, "{\"name\":\"feed-z\",\"port\":5003}", .status = 415 },
+	{ "POST", "/channels", JSON, "", .status = 413, .too_large = true },
+	{ "POST", "/channels", JSON, "not json", .status = 400 },
+	{ "POST", "/channels", JSON, "[]", .status = 400 },
+	{ "POST", "/channels", JSON, "{\"name\":\"feed-z\",\"port\":5003,\"color\":1}",
+	  .status = 400 },
+	{ "POST", "/channels", JSON, "{\"name\":\"x\"}", .status = 422 },
+	{ "POST", "/channels", JSON, "{\"name\":\"../etc\",\"port\":5003}", .status = 422 },
+	{ "POST", "/channels", JSON,
+	  "{\"name\":\"y\",\"port\":7,\"destinations\":[{\"addr\":\"239.1.1.1\",\"port\":9,"
+	  "\"interface\":\"nope0\"}]}",
+	  .status = 422 },
+	/* One channel, its schema and counters. */
+	{ "GET", "/channels/feed-a", NULL, NULL, .status = 200 },
+	{ "GET", "/v1/channels/feed-b", NULL, NULL, .status = 200 },
+	{ "GET", "/channels/nope", NULL, NULL, .status = 404, .detail = "no channel named nope" },
+	{ "GET", "/channels/..%2Fetc", NULL, NULL, .status = 404 },
+	{ "GET", "/channels/feed-a/schema", NULL, NULL, .status = 200 },
+	{ "GET", "/channels/nope/schema", NULL, NULL, .status = 404 },
+	{ "GET", "/channels/feed-a/stats", NULL, NULL, .status = 200 },
+	{ "GET", "/channels/nope/stats", NULL, NULL, .status = 404 },
+	/* Changes. */
+	{ "PATCH", "/channels/feed-a", MERGE, "{\"record\":false}", .status = 200 },
+	{ "PATCH", "/channels/feed-a", JSON, "{\"destinations\":null}", .status = 200 },
+	{ "PATCH", "/channels/feed-a", MERGE, "{\"port\":1}", .status = 422 },
+	{ "PATCH", "/channels/feed-a", MERGE, "{\"id\":1}", .status = 422 },
+	{ "PATCH", "/channels/feed-a", MERGE, "{\"color\":1}", .status = 400 },
+	{ "PATCH", "/channels/feed-a", "text/plain", "{}", .status = 415 },
+	{ "PATCH", "/channels/feed-a", MERGE, "", .status = 413, .too_large = true },
+	{ "PATCH", "/channels/nope", MERGE, "{}", .status = 404 },
+	/* Removal. */
+	{ "DELETE", "/channels/feed-c", NULL, NULL, .status = 204 },
+	{ "DELETE", "/channels/feed-c", NULL, NULL, .status = 404 },
+	{ "DELETE", "/channels/a%20b", NULL, NULL, .status = 404 },
+	{ "GET", "/channels/feed-c", NULL, NULL, .status = 404 },
+	/* Counters. */
+	{ "GET", "/stats", NULL, NULL, .status = 200 },
+	{ "GET", "/v1/stats", NULL, NULL, .status = 200 },
+	{ "HEAD", "/stats", NULL, NULL, .status = 200 },
+	{ "GET", "/metrics", NULL, NULL, .status = 200 },
+	/* Methods a resource does not take: 405 with what it takes. */
+	{ "POST", "/stats", JSON, "{}", .status = 405, .header = "GET, HEAD" },
+	{ "PUT", "/channels", JSON, "{}", .status = 405, .header = "GET, HEAD, POST" },
+	{ "DELETE", "/channels", NULL, NULL, .status = 405, .header = "GET, HEAD, POST" },
+	{ "POST", "/channels/feed-a", JSON, "{}", .status = 405,
+	  .header = "GET, HEAD, PATCH, DELETE" },
+	{ "DELETE", "/v1/healthz", NULL, NULL, .status = 405, .header = "GET, HEAD" },
+	/* No resource. */
+	{ "GET", "/", NULL, NULL, .status = 404 },
+	{ "GET", "/v1", NULL, NULL, .status = 404 },
+	{ "GET", "/v2/channels", NULL, NULL, .status = 404 },
+	{ "GET", "/channels/", NULL, NULL, .status = 404 },
+	{ "GET", "/channels//stats", NULL, NULL, .status = 404 },
+	{ "GET", "/channels/feed-a/x", NULL, NULL, .status = 404 },
+	{ "GET", "/channelsx", NULL, NULL, .status = 404 },
+	{ "GET", "/stats/", NULL, NULL, .status = 404 },
+	{ "GET",
+	  "/channels/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	  NULL, NULL, .status = 404 },
+};
+
+/* A fresh pin directory per test. */
+static void new_pin_dir(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/r%d", bpffs, ++dir_seq);
+}
+
+/* Run one request; the response is checked for a body that matches its content type. */
+static int handle(struct store *s, const char *method, const char *path, const char *ctype,
+		  const char *body, bool too_large, struct response *resp)
+{
+	struct request req = {
+		.method = method,
+		.path = path,
+		.content_type = ctype,
+		.body = too_large ? NULL : body,
+		.body_len = body && !too_large ? strlen(body) : 0,
+		.body_too_large = too_large,
+	};
+	json_error_t jerr;
+	json_t *j;
+	int st = router_handle(s, &req, resp);
+
+	assert_int_equal(st, resp->status);
+	if (st == 204 || !resp->content_type) {
+		assert_int_equal(resp->body_len, 0);
+		return st;
+	}
+	if (!strstr(resp->content_type, "json"))
+		return st;
+	j = json_loadb(resp->body, resp->body_len, 0, &jerr);
+	if (!j)
+		fail_msg("%s %s: %d with a body that is not JSON: %s", method, path, st, jerr.text);
+	assert_int_equal(resp->body[resp->body_len - 1], '\n');
+	if (st >= 400) {
+		assert_string_equal(resp->content_type, "application/problem+json");
+		assert_int_equal(json_integer_value(json_object_get(j, "status")), st);
+	}
+	json_decref(j);
+	return st;
+}
+
+static void test_table(void **state)
+{
+	struct response resp;
+	struct store *s = NULL;
+	char pin[256];
+	size_t i;
+
+	(void)state;
+	new_pin_dir(pin, sizeof(pin));
+	assert_int_equal(store_new(pin, &s), 0);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		int st = handle(s, r->method, r->path, r->ctype, r->body, r->too_large, &resp);
+
+		if (st != r->status)
+			fail_msg("row %zu: %s %s: %d, want %d: %.*s", i, r->method, r->path, st,
+				 r->status, (int)resp.body_len, resp.body ? resp.body : "");
+		if (r->header && st == 201)
+			assert_string_equal(resp.location, r->header);
+		else if (r->header)
+			assert_string_equal(resp.allow, r->header);
+		else {
+			assert_string_equal(resp.location, "");
+			assert_string_equal(resp.allow, "");
+		}
+		if (r->detail && (!resp.body || !strstr(resp.body, r->detail)))
+			fail_msg("row %zu: %s %s: no \"%s\" in %.*s", i, r->method, r->path,
+				 r->detail, (int)resp.body_len, resp.body ? resp.body : "");
+		if (st == 200 && !strcmp(r->path, "/metrics"))
+			assert_string_equal(resp.content_type, "text/plain; version=0.0.4");
+		response_reset(&resp);
+	}
+	store_free(s);
+}
+
+/* All ids taken: 507, and a removal makes room again. */
+static void test_ids_exhausted(void **state)
+{
+	struct response resp;
+	struct store *s = NULL;
+	char pin[256], body[96];
+	unsigned int i;
+
+	(void)state;
+	new_pin_dir(pin, sizeof(pin));
+	assert_int_equal(store_new(pin, &s), 0);
+	for (i = 0; i < XRELAY_MAX_CHANNELS; i++) {
+		snprintf(body, sizeof(body), "{\"name\":\"c%u\",\"port\":%u}", i, 10000 + i);
+		if (handle(s, "POST", "/channels", JSON, body, false, &resp) != 201)
+			fail_msg("channel %u: %d", i, resp.status);
+		response_reset(&resp);
+	}
+	assert_int_equal(handle(s, "POST", "/channels", JSON, "{\"name\":\"one-more\",\"port\":9}",
+				false, &resp),
+			 507);
+	response_reset(&resp);
+	assert_int_equal(handle(s, "DELETE", "/channels/c7", NULL, NULL, false, &resp), 204);
+	response_reset(&resp);
+	assert_int_equal(handle(s, "POST", "/channels", JSON, "{\"name\":\"one-more\",\"port\":9}",
+				false, &resp),
+			 201);
+	response_reset(&resp);
+	store_free(s);
+}
+
+/* Maps of a foreign layout: 503 with the reason for every endpoint; 404 and 405 still hold. */
+static void test_maps_unusable(void **state)
+{
+	static const char *const paths[] = { "/channels", "/channels/feed-a", "/stats", "/metrics",
+					     "/healthz" };
+	struct response resp;
+	struct mapctl *m = NULL;
+	struct store *s = NULL;
+	char pin[256], err[512];
+	size_t i;
+
+	(void)state;
+	new_pin_dir(pin, sizeof(pin));
+	assert_int_equal(mapctl_open(pin, MAPCTL_F_CREATE, &m, err, sizeof(err)), 0);
+	mapctl_meta(m)->version = 99;
+	mapctl_close(m);
+	assert_int_equal(store_new(pin, &s), 0);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		assert_int_equal(handle(s, "GET", paths[i], NULL, NULL, false, &resp), 503);
+		if (!strstr(resp.body, "layout version 99"))
+			fail_msg("GET %s: the problem does not say why: %s", paths[i], resp.body);
+		response_reset(&resp);
+	}
+	assert_int_equal(
+		handle(s, "POST", "/channels", JSON, "{\"name\":\"a\",\"port\":1}", false, &resp),
+		503);
+	response_reset(&resp);
+	assert_int_equal(handle(s, "GET", "/nothing", NULL, NULL, false, &resp), 404);
+	response_reset(&resp);
+	assert_int_equal(handle(s, "POST", "/stats", NULL, NULL, false, &resp), 405);
+	response_reset(&resp);
+	store_free(s);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	log_level = LOG_LEVEL_WARN; /* not a line per channel of test_ids_exhausted */
+	bpffs = testenv_enter();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	testenv_leave();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_ids_exhausted),
+		cmocka_unit_test(test_maps_unusable),
+	};
+
+	return cmocka_run_group_tests_name("router", tests, setup, teardown);
+}
