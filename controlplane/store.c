@@ -18,6 +18,7 @@
 #include "xrelay/clock.h"
 #include "xrelay/log.h"
 #include "xrelay/mapctl.h"
+#include "xrelay/name.h"
 
 struct store {
 	char pin_dir[PATH_MAX];
@@ -162,7 +163,7 @@ static int cache_fill(struct store *s, struct mapctl *m, __u64 gen)
 			return r;
 		/* Removed since the keys were read: the next generation will say so. */
 		if (s->cache_cfgs[k].state != XRELAY_CH_ACTIVE ||
-		    !mapctl_name_valid(s->cache_cfgs[k].name))
+		    !name_valid(s->cache_cfgs[k].name))
 			continue;
 		s->cache_ids[k++] = ids[i];
 	}
@@ -210,7 +211,7 @@ int store_channel_get(struct store *s, const char *name, struct xrelay_channel_c
 {
 	int r, i;
 
-	if (!mapctl_name_valid(name))
+	if (!name_valid(name))
 		return -ENOENT;
 	r = cache_get(s);
 	if (r)
@@ -252,7 +253,7 @@ int store_channel_update(struct store *s, const char *name, struct xrelay_channe
 
 int store_channel_delete(struct store *s, const char *name, __u32 *ret_id)
 {
-	if (!mapctl_name_valid(name))
+	if (!name_valid(name))
 		return -ENOENT;
 	return mapctl_channel_remove(s->m, name, ret_id);
 }

@@ -451,11 +451,6 @@ bool mapctl_dataplane_alive(const struct mapctl *m, __u64 max_age_ms, __u64 *ret
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-bool mapctl_name_valid(const char *name)
-{
-	return name_valid(name);
-}
-
 int mapctl_key_from_str(struct xrelay_chan_key *key, const char *addr, __u16 port)
 {
 	memset(key, 0, sizeof(*key));

@@ -154,7 +154,4 @@ bool mapctl_dataplane_alive(const struct mapctl *m, __u64 max_age_ms, __u64 *ret
 /* Build a key from a textual IPv4/IPv6 address (NULL or "" = any) and a host-order port. */
 int mapctl_key_from_str(struct xrelay_chan_key *key, const char *addr, __u16 port);
 
-/* Validate a channel name: [A-Za-z0-9_-]{1,63}. */
-bool mapctl_name_valid(const char *name);
-
 #endif /* XRELAY_MAPCTL_H */
