@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "http.h"
 #include "store.h"
+#include "xrelay/bpffs.h"
 #include "xrelay/cli.h"
 #include "xrelay/log.h"
 
@@ -134,6 +135,14 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	r = bpffs_ensure(pin_dir, BPFFS_DEFAULT_MOUNT, err, sizeof(err));
+	if (r < 0) {
+		pr_warn("%s", err);
+		free(token);
+		return 1;
+	}
+	if (r == 1)
+		pr_info("mounted the BPF file system at %s", BPFFS_DEFAULT_MOUNT);
 	r = store_new(pin_dir, &store);
 	if (r) {
 		pr_warn("out of memory");

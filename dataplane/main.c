@@ -25,6 +25,7 @@
 #include "follow.h"
 #include "worker.h"
 #include "xdp.h"
+#include "xrelay/bpffs.h"
 #include "xrelay/cli.h"
 #include "xrelay/log.h"
 #include "xrelay/name.h"
@@ -398,6 +399,13 @@ int main(int argc, char **argv)
 			dp.o.out_dir);
 		return 1;
 	}
+	r = bpffs_ensure(dp.o.pin_dir, BPFFS_DEFAULT_MOUNT, err, sizeof(err));
+	if (r < 0) {
+		pr_warn("%s", err);
+		return 1;
+	}
+	if (r == 1)
+		pr_info("mounted the BPF file system at %s", BPFFS_DEFAULT_MOUNT);
 	r = mapctl_open(dp.o.pin_dir, MAPCTL_F_CREATE, &dp.m, err, sizeof(err));
 	if (r) {
 		pr_warn("%s", err);
@@ -471,11 +479,14 @@ int main(int argc, char **argv)
 			goto out_join;
 		}
 	}
+	/* Whole, NUL and all: an earlier dataplane's longer name must not show through. */
+	memset(meta->ifname, 0, sizeof(meta->ifname));
 	memcpy(meta->ifname, dp.o.ifname, strnlen(dp.o.ifname, XRELAY_IFNAME_LEN - 1));
 	meta->ifindex = (__u32)dp.ifindex;
 	meta->nqueues = dp.nqueues;
 	meta->xsk_zerocopy = dp.zerocopy;
 	__atomic_store_n(&meta->dp_mode, (__u32)link.mode, __ATOMIC_RELEASE);
+	__atomic_store_n(&meta->dp_pidns, mapctl_pidns_self(), __ATOMIC_RELAXED);
 	__atomic_store_n(&meta->dp_pid, (__u32)getpid(), __ATOMIC_RELEASE);
 	pr_info("serving %u queue(s) of %s; files in %s; maps in %s", dp.nqueues, dp.o.ifname,
 		dp.o.out_dir, dp.o.pin_dir);

@@ -413,10 +413,24 @@ __u64 mapctl_gen_bump(struct mapctl *m)
 	return __atomic_add_fetch(&m->meta->config_gen, 1, __ATOMIC_ACQ_REL);
 }
 
+__u32 mapctl_pidns_self(void)
+{
+	static __u32 ino; /* the same for the process's life: computed once, races are benign */
+	struct stat st;
+	__u32 v = __atomic_load_n(&ino, __ATOMIC_RELAXED);
+
+	if (!v && !stat("/proc/self/ns/pid", &st)) {
+		v = (__u32)st.st_ino;
+		__atomic_store_n(&ino, v, __ATOMIC_RELAXED);
+	}
+	return v;
+}
+
 bool mapctl_dataplane_alive(const struct mapctl *m, __u64 max_age_ms, __u64 *ret_age_ms)
 {
 	__u64 hb = __atomic_load_n(&m->meta->heartbeat_ns, __ATOMIC_ACQUIRE);
 	__u32 pid = __atomic_load_n(&m->meta->dp_pid, __ATOMIC_ACQUIRE);
+	__u32 pidns = __atomic_load_n(&m->meta->dp_pidns, __ATOMIC_ACQUIRE);
 	__u64 now = clock_ns(CLOCK_MONOTONIC), age;
 
 	age = hb && hb <= now ? (now - hb) / 1000000 : UINT64_MAX;
@@ -426,7 +440,15 @@ bool mapctl_dataplane_alive(const struct mapctl *m, __u64 max_age_ms, __u64 *ret
 		*ret_age_ms = age;
 	if (!pid || age == UINT64_MAX || age > max_age_ms)
 		return false;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	/*
+	 * The heartbeat decides. The pid says more only inside the PID namespace it was taken in
+	 * (an API in a container beside a host-network dataplane sees ESRCH for a live one):
+	 * there, a dataplane that is gone is known gone now rather than max_age_ms later, so a
+	 * restart after kill -9 need not wait.
+	 */
+	if (pidns && pidns == mapctl_pidns_self() && kill((pid_t)pid, 0) && errno == ESRCH)
+		return false;
+	return true;
 }
 
 int mapctl_key_from_str(struct xrelay_chan_key *key, const char *addr, __u16 port)

@@ -146,10 +146,15 @@ __u64 mapctl_gen(const struct mapctl *m);
 __u64 mapctl_gen_bump(struct mapctl *m);
 
 /*
- * Whether a dataplane is alive: a pid that exists and a heartbeat younger than @max_age_ms.
- * *@ret_age_ms (may be NULL) gets the heartbeat's age, or UINT64_MAX for none.
+ * Whether a dataplane is alive: a pid recorded and a heartbeat younger than @max_age_ms. Its
+ * pid is also asked (kill 0) only when the caller shares the dataplane's PID namespace
+ * (meta.dp_pidns), where a dead one is known at once. *@ret_age_ms (may be NULL) gets the
+ * heartbeat's age, or UINT64_MAX for none. Any thread.
  */
 bool mapctl_dataplane_alive(const struct mapctl *m, __u64 max_age_ms, __u64 *ret_age_ms);
+
+/* The calling process's PID namespace (the inode of /proc/self/ns/pid), 0 if unknown. */
+__u32 mapctl_pidns_self(void);
 
 /* Build a key from a textual IPv4/IPv6 address (NULL or "" = any) and a host-order port. */
 int mapctl_key_from_str(struct xrelay_chan_key *key, const char *addr, __u16 port);

@@ -180,7 +180,8 @@ struct xrelay_meta {
 	char ifname[XRELAY_IFNAME_LEN];
 	__u64 dp_seen_gen;  /* last config_gen the dataplane reconciled */
 	__u32 xsk_zerocopy; /* 1 = AF_XDP zero-copy, 0 = copy */
-	__u32 reserved[15];
+	__u32 dp_pidns;	    /* inode of the dataplane's PID namespace; 0 = not known */
+	__u32 reserved[14];
 };
 
 /*

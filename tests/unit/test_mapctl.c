@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "testenv.h"
+#include "xrelay/clock.h"
 #include "xrelay/mapctl.h"
 
 static const char *bpffs;
@@ -284,6 +285,46 @@ static void test_remove_drains_until_released(void **state)
 	mapctl_close(m);
 }
 
+/*
+ * Liveness is the heartbeat's: an API in another PID namespace than the dataplane's sees no
+ * such pid, yet the dataplane runs. Only in the dataplane's own namespace is a gone pid dead.
+ */
+static void test_alive_across_pid_namespaces(void **state)
+{
+	struct xrelay_meta *meta;
+	char pin[256];
+	struct mapctl *m;
+	pid_t child;
+
+	(void)state;
+	new_pin_dir(pin, sizeof(pin));
+	m = open_ok(pin, MAPCTL_F_CREATE);
+	meta = mapctl_meta(m);
+	/* A pid that no process here has: a child that has been reaped. */
+	child = fork();
+	assert_true(child >= 0);
+	if (!child)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_int_not_equal(mapctl_pidns_self(), 0);
+	meta->dp_pid = (__u32)child;
+	meta->heartbeat_ns = clock_ns(CLOCK_MONOTONIC);
+
+	meta->dp_pidns = mapctl_pidns_self() + 1; /* another namespace: the beat decides */
+	assert_true(mapctl_dataplane_alive(m, 3000, NULL));
+	meta->dp_pidns = 0; /* not known: the beat decides */
+	assert_true(mapctl_dataplane_alive(m, 3000, NULL));
+	meta->dp_pidns = mapctl_pidns_self(); /* ours, and the pid is gone: dead at once */
+	assert_false(mapctl_dataplane_alive(m, 3000, NULL));
+	meta->dp_pid = (__u32)getpid(); /* ours and alive */
+	assert_true(mapctl_dataplane_alive(m, 3000, NULL));
+	/* A stale beat is dead whatever the pid says. */
+	meta->dp_pidns = mapctl_pidns_self() + 1;
+	meta->heartbeat_ns = clock_ns(CLOCK_MONOTONIC) - 4000000000ull;
+	assert_false(mapctl_dataplane_alive(m, 3000, NULL));
+	mapctl_close(m);
+}
+
 static void test_ids_exhausted_then_reused(void **state)
 {
 	struct xrelay_channel_cfg cfg;
@@ -465,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_other_version_refused),
 		cmocka_unit_test(test_channel_life),
 		cmocka_unit_test(test_remove_drains_until_released),
+		cmocka_unit_test(test_alive_across_pid_namespaces),
 		cmocka_unit_test(test_ids_exhausted_then_reused),
 		cmocka_unit_test(test_counter_sums),
 		cmocka_unit_test(test_concurrent_editors),
