@@ -235,6 +235,20 @@ static int parse_dest(const json_t *d, size_t i, struct xrelay_dest *dest, struc
 	return parse_ifname(json_object_get(d, "interface"), path, dest->ifname, err);
 }
 
+/*
+ * Whether the channel @c would capture the copies it sends to @d and relay them again: @d is
+ * the channel's own (address, port), or, for a channel on any address, a group on its port
+ * (multicast loop is on, and generic XDP sees the looped copy as received).
+ */
+static bool dest_loops(const struct xrelay_channel_cfg *c, const struct xrelay_dest *d)
+{
+	if (d->port != c->key.port)
+		return false;
+	if (!memcmp(d->addr, c->key.addr, sizeof(d->addr)))
+		return true;
+	return addr_is_any(c->key.addr) && addr_is_multicast(d->addr);
+}
+
 /* The whole destination list of @c from the array @v (replacing what was there). */
 static int parse_dests(const json_t *v, struct xrelay_channel_cfg *c, struct api_error *err)
 {
@@ -252,9 +266,22 @@ static int parse_dests(const json_t *v, struct xrelay_channel_cfg *c, struct api
 				 "destinations may list at most %u destinations, got %zu.",
 				 XRELAY_MAX_DESTS, n);
 	memset(c->dests, 0, sizeof(c->dests));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		char path[48], shown[48];
+
 		if (parse_dest(json_array_get(v, i), i, &c->dests[i], err))
 			return -1;
+		if (!dest_loops(c, &c->dests[i]))
+			continue;
+		snprintf(path, sizeof(path), "destinations/%zu/port", i);
+		api_format_addr(c->dests[i].addr, shown, sizeof(shown));
+		return body_fail(
+			err, 422, path,
+			"%s: %s port %u is what the channel itself receives, so every copy "
+			"sent there would be relayed again (a loop); send to another port or "
+			"address.",
+			path, shown, ntohs(c->dests[i].port));
+	}
 	c->ndests = (__u32)n;
 	return 0;
 }

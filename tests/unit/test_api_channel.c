@@ -427,6 +427,57 @@ static void test_parse_dest_port_addr(void **state)
 	assert_int_equal(cfg.dests[0].port, htons(65535));
 }
 
+/* A destination the channel would capture again is refused: a relay into itself loops. */
+static void test_parse_dest_loops(void **state)
+{
+	static const struct {
+		const char *chan_addr; /* NULL: any address */
+		const char *dest_addr;
+		int dest_port, status;
+	} t[] = {
+		{ "239.1.1.1", "239.1.1.1", 5000, 422 },	/* its own group and port */
+		{ "239.1.1.1", "::ffff:239.1.1.1", 5000, 422 }, /* the same, written mapped */
+		{ "ff15::1", "ff15::1", 5000, 422 },
+		{ "192.0.2.1", "192.0.2.1", 5000, 422 }, /* its own unicast address */
+		{ NULL, "239.1.1.2", 5000, 422 },	 /* any address: a group loops back */
+		{ NULL, "ff15::2", 5000, 422 },
+		{ "239.1.1.1", "239.1.1.1", 5001, 0 }, /* another port */
+		{ "239.1.1.1", "239.1.1.2", 5000, 0 }, /* another group */
+		{ "239.1.1.1", "192.0.2.9", 5000, 0 },
+		{ NULL, "192.0.2.9", 5000, 0 }, /* any address: a unicast elsewhere is fine */
+	};
+	struct xrelay_channel_cfg cfg;
+	struct api_error err;
+	char body[512], addr[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		if (t[i].chan_addr)
+			fmt(addr, sizeof(addr), "\"addr\":\"%s\",", t[i].chan_addr);
+		else
+			addr[0] = '\0';
+		fmt(body, sizeof(body),
+		    "{\"name\":\"a\",%s\"port\":5000,\"destinations\":[{\"addr\":\"10.9.9.9\","
+		    "\"port\":5000},{\"addr\":\"%s\",\"port\":%d}]}",
+		    addr, t[i].dest_addr, t[i].dest_port);
+		parse_expect(body, t[i].status, "destinations/1/port");
+	}
+	parse_bad("{\"name\":\"a\",\"addr\":\"239.1.1.1\",\"port\":5000,\"destinations\":[{"
+		  "\"addr\":\"239.1.1.1\",\"port\":5000}]}",
+		  422, "destinations/0/port", &err);
+	assert_detail_has(&err, "loop");
+	assert_detail_has(&err, "239.1.1.1 port 5000");
+	/* A PATCH is checked against the stored channel's own address and port. */
+	parse_ok("{\"name\":\"a\",\"addr\":\"239.1.1.1\",\"port\":5000}", &cfg);
+	memset(&err, 0, sizeof(err));
+	fmt(body, sizeof(body), "{\"destinations\":[{\"addr\":\"239.1.1.1\",\"port\":5000}]}");
+	assert_int_equal(api_channel_patch(body, strlen(body), &cfg, &err), -1);
+	assert_int_equal(err.status, 422);
+	assert_string_equal(err.field, "destinations/0/port");
+	assert_int_equal(cfg.ndests, 0);
+}
+
 static void test_parse_dest_interface(void **state)
 {
 	static const struct value_case cases[] = {
@@ -1057,6 +1108,7 @@ int main(void)
 		cmocka_unit_test(test_parse_dest_every),
 		cmocka_unit_test(test_parse_dest_ttl),
 		cmocka_unit_test(test_parse_dest_port_addr),
+		cmocka_unit_test(test_parse_dest_loops),
 		cmocka_unit_test(test_parse_dest_interface),
 		cmocka_unit_test(test_parse_dest_count),
 		cmocka_unit_test(test_parse_dest_types),
