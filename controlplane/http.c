@@ -2,7 +2,9 @@
 /* libmicrohttpd glue of the control API; see http.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "guard.h"
 #include "http.h"
 #include "router.h"
 #include "xrelay/api.h"
@@ -28,6 +31,7 @@ struct http {
 	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct store *store;
 	const char *token;
+	struct guard *guard;
 };
 
 /* Per-request state, from the first call of the access handler to completion. */
@@ -42,7 +46,8 @@ static int listen_unix(const char *path, struct http *h, char *err, size_t errle
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd;
+	mode_t old_mask;
+	int fd, bound;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "unix socket path too long: %s", path);
@@ -66,7 +71,11 @@ static int listen_unix(const char *path, struct http *h, char *err, size_t errle
 		}
 		unlink(path);
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128)) {
+	/* Owner and group only, from its creation on: the umask would decide otherwise. */
+	old_mask = umask(0117);
+	bound = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	(void)umask(old_mask);
+	if (bound || chmod(path, 0660) || listen(fd, 128)) {
 		int r = -errno;
 
 		snprintf(err, errlen, "listening on unix:%s: %s", path, strerror(-r));
@@ -77,7 +86,21 @@ static int listen_unix(const char *path, struct http *h, char *err, size_t errle
 	return fd;
 }
 
-static int listen_tcp(const char *spec, char *err, size_t errlen)
+/* Whether @sa is a loopback address: 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104. */
+static bool is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+static int listen_tcp(const char *spec, bool open_ok, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 				  .ai_socktype = SOCK_STREAM,
@@ -121,6 +144,17 @@ static int listen_tcp(const char *spec, char *err, size_t errlen)
 			r = -errno;
 			continue;
 		}
+		if (!open_ok && !is_loopback(ai->ai_addr)) {
+			snprintf(
+				err, errlen,
+				"--listen %s is reachable from other hosts and there is no "
+				"--token-file: anyone who reaches it could change the channels. Add "
+				"--token-file FILE, or --insecure where a firewall keeps others out",
+				spec);
+			close(fd);
+			freeaddrinfo(res);
+			return -EPERM;
+		}
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
 			break;
@@ -161,6 +195,24 @@ static enum MHD_Result queue(struct MHD_Connection *mc, struct response *resp)
 	return ret;
 }
 
+/* The connection's guard slot (its socket context), NULL if untracked. */
+static struct guard_conn *guard_of(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* A request is answered: its response is queued, the guard's clock for it stops. */
+static enum MHD_Result answer(struct http *h, struct MHD_Connection *mc, struct conn *c,
+			      struct response *resp)
+{
+	c->answered = true;
+	guard_answered(h->guard, guard_of(mc));
+	return queue(mc, resp);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -184,16 +236,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 							      MHD_HTTP_HEADER_AUTHORIZATION))) {
 			response_problem(&resp, 401, NULL,
 					 "this server needs Authorization: Bearer <token>");
-			c->answered = true;
-			return queue(mc, &resp);
+			return answer(h, mc, c, &resp);
 		}
 		cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > API_MAX_BODY) {
 			response_problem(&resp, 413, NULL, "request body over %d bytes",
 					 API_MAX_BODY);
-			c->answered = true;
-			return queue(mc, &resp);
+			return answer(h, mc, c, &resp);
 		}
 		return MHD_YES;
 	}
@@ -231,22 +281,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 	req.body_too_large = c->too_large;
 	router_handle(h->store, &req, &resp);
 	pr_debug("%s %s -> %d", method, url, resp.status);
-	c->answered = true;
-	return queue(mc, &resp);
+	return answer(h, mc, c, &resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http *h = cls;
 	struct conn *c = *con_cls;
 
-	(void)cls;
-	(void)mc;
 	(void)toe;
+	guard_next(h->guard, guard_of(mc)); /* a kept-alive connection's next request */
 	if (c) {
 		free(c->body);
 		free(c);
 		*con_cls = NULL;
+	}
+}
+
+/* Connections start and end: the guard tracks each while its socket is open. */
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http *h = cls;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		*socket_context = ci ? guard_track(h->guard, ci->connect_fd) : NULL;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		guard_untrack(h->guard, *socket_context);
+		*socket_context = NULL;
 	}
 }
 
@@ -262,18 +328,25 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 int http_start(const struct http_opts *opts, struct http **ret, char *err, size_t errlen)
 {
 	struct http *h = calloc(1, sizeof(*h));
-	int fd;
+	int fd, r;
 
 	if (!h)
 		return -ENOMEM;
 	h->store = opts->store;
 	h->token = opts->token;
+	h->fd = -1;
+	r = guard_new(opts->max_connections, opts->request_timeout_ms, &h->guard);
+	if (r) {
+		snprintf(err, errlen, "starting the request guard: %s", strerror(-r));
+		free(h);
+		return r;
+	}
 	if (!strncmp(opts->listen, "unix:", 5))
 		fd = listen_unix(opts->listen + 5, h, err, errlen);
 	else
-		fd = listen_tcp(opts->listen, err, errlen);
+		fd = listen_tcp(opts->listen, opts->token || opts->insecure, err, errlen);
 	if (fd < 0) {
-		free(h);
+		http_stop(h);
 		return fd;
 	}
 	h->fd = fd;
@@ -282,8 +355,9 @@ int http_start(const struct http_opts *opts, struct http **ret, char *err, size_
 		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, opts->threads,
 		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		opts->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-		on_mhd_log, NULL, MHD_OPTION_END);
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->max_per_client,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+		on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
 	if (!h->mhd) {
 		snprintf(err, errlen, "libmicrohttpd did not start on %s", opts->listen);
 		http_stop(h);
@@ -303,5 +377,6 @@ void http_stop(struct http *h)
 		close(h->fd);
 	if (h->unix_path[0])
 		unlink(h->unix_path);
+	guard_free(h->guard);
 	free(h);
 }

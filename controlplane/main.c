@@ -33,6 +33,9 @@ static void usage(FILE *f)
 		"  --threads N            worker threads (default 4)\n"
 		"  --max-connections N    concurrent connections (default 256)\n"
 		"  --idle-timeout S       close connections idle for S seconds (default 30)\n"
+		"  --request-timeout S    a request must arrive whole within S seconds (default 10)\n"
+		"  --max-per-client N     connections per client address (default 32; 0 = no limit)\n"
+		"  --insecure             allow --listen beyond loopback without --token-file\n"
 		"  -v, --verbose          log every request\n"
 		"  -h, --help             this text\n",
 		store_default_pin_dir());
@@ -59,6 +62,9 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "max-connections", required_argument, NULL, 'C' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "request-timeout", required_argument, NULL, 'R' },
+		{ "max-per-client", required_argument, NULL, 'P' },
+		{ "insecure", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -68,7 +74,10 @@ int main(int argc, char **argv)
 		.threads = 4,
 		.max_connections = 256,
 		.idle_timeout_s = 30,
+		.request_timeout_ms = 10000,
+		.max_per_client = 32,
 	};
+	unsigned int request_timeout_s = 10;
 	const char *pin_dir = store_default_pin_dir(), *token_file = NULL;
 	struct store *store = NULL;
 	struct http *http = NULL;
@@ -101,6 +110,18 @@ int main(int argc, char **argv)
 		case 'I':
 			if (parse_uint("--idle-timeout", optarg, 1, 3600, &opts.idle_timeout_s))
 				return 2;
+			break;
+		case 'R':
+			if (parse_uint("--request-timeout", optarg, 1, 3600, &request_timeout_s))
+				return 2;
+			opts.request_timeout_ms = request_timeout_s * 1000;
+			break;
+		case 'P':
+			if (parse_uint("--max-per-client", optarg, 0, 65536, &opts.max_per_client))
+				return 2;
+			break;
+		case 'S':
+			opts.insecure = true;
 			break;
 		case 'v':
 			log_level = LOG_LEVEL_DEBUG;

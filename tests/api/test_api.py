@@ -96,6 +96,8 @@ def maps_state(pin=PIN):
 class Server:
     def __init__(self, *args, listen=None):
         self.port = None
+        if listen is not None and not listen.startswith("unix:"):
+            self.port = int(listen.rpartition(":")[2])
         if listen is None:
             s = socket.socket()
             s.bind(("127.0.0.1", 0))
@@ -333,7 +335,7 @@ class ApiTest(unittest.TestCase):
              b'"every": 0}]}', 422, "destinations/0/every"),
             (b'{"name": "x", "port": 1, "destinations": [{"addr": "239.0.0.1", "port": 1, '
              b'"ttl": 256}]}', 422, "destinations/0/ttl"),
-            (b'{"name": "x", "port": 1, "destinations": [{"addr": "239.0.0.1", "port": 1, '
+            (b'{"name": "x", "port": 1, "destinations": [{"addr": "239.0.0.1", "port": 2, '
              b'"interface": "nosuch0"}]}', 422, "destinations/0/interface"),
             (json.dumps({"name": "x", "port": 1, "destinations": [
                 {"addr": "239.0.0.1", "port": 1}] * 9}).encode(), 422, "destinations"),
@@ -556,6 +558,101 @@ class UnixSocketTest(unittest.TestCase):
         finally:
             self.assertEqual(srv.stop(), 0)
         self.assertFalse(os.path.exists(path))
+
+
+class ExposureTest(unittest.TestCase):
+    """Who can reach the API, and for how long one client may hold it (issue 10, case 11)."""
+
+    def free_port(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+
+    def test_open_listen_needs_token_or_insecure(self):
+        port = self.free_port()
+        for listen in ("0.0.0.0:%d" % port, "[::]:%d" % port):
+            p = sh(API, "--listen", listen, "--pin-dir", PIN + "-open", check=False, timeout=10)
+            self.assertEqual(p.returncode, 1, listen)
+            self.assertIn("--token-file", p.stderr, listen)
+            self.assertIn("--insecure", p.stderr, listen)
+        srv = Server("--pin-dir", PIN + "-open", "--insecure", listen="0.0.0.0:%d" % port)
+        try:
+            self.assertEqual(srv.req("GET", "/healthz", record=False)[0], 200)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+        tok = os.path.join(WORK, "open-token")
+        with open(tok, "w") as f:
+            f.write("s3cret-token-0123456789\n")
+        os.chmod(tok, 0o600)
+        srv = Server("--pin-dir", PIN + "-open", "--token-file", tok, listen="[::]:%d" % port)
+        try:
+            self.assertEqual(srv.req("GET", "/healthz", record=False)[0], 401)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_unix_socket_mode(self):
+        path = os.path.join(WORK, "mode.sock")
+        old = os.umask(0)
+        try:
+            srv = Server("--pin-dir", PIN + "-mode", listen="unix:" + path)
+        finally:
+            os.umask(old)
+        try:
+            self.assertEqual(os.stat(path).st_mode & 0o777, 0o660)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_tricklers_are_bounded(self):
+        """Clients that send a byte at a time are cut off after --request-timeout and may
+        hold only --max-per-client connections; another client is served meanwhile."""
+        srv = Server("--pin-dir", PIN + "-slow", "--request-timeout", "2", "--max-per-client",
+                     "4", "--max-connections", "16", "--idle-timeout", "30")
+        socks = []
+        try:
+            for _ in range(10):
+                s = socket.create_connection(("127.0.0.1", srv.port), 2)
+                s.sendall(b"GET /stats HTTP/1.1\r\nHost: x\r\n")
+                socks.append(s)
+            t0 = time.time()
+            closed = set()
+            served = None
+            while time.time() - t0 < 4.5:
+                for i, s in enumerate(socks):
+                    if i in closed:
+                        continue
+                    try:
+                        s.sendall(b"X")  # one more byte of a header, never ending
+                        s.settimeout(0.01)
+                        if s.recv(1) == b"":
+                            closed.add(i)
+                    except socket.timeout:
+                        pass
+                    except OSError:
+                        closed.add(i)
+                if served is None and time.time() - t0 > 0.3:
+                    # Another client: another source address on the loopback.
+                    c = socket.create_connection(("127.0.0.1", srv.port), 2,
+                                                 source_address=("127.0.0.2", 0))
+                    c.settimeout(2)
+                    t1 = time.time()
+                    c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    reply = c.recv(64)
+                    served = time.time() - t1
+                    c.close()
+                    self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply)
+                    # Over the per-client limit: already refused, the rest still held.
+                    self.assertGreaterEqual(len(closed), 6, "per-client limit not applied")
+                    self.assertLess(len(closed), 10, "held connections closed too soon")
+                time.sleep(0.2)
+            self.assertLess(served, 1.0)
+            self.assertEqual(len(closed), 10, "a trickling client outlived --request-timeout")
+            self.assertTrue(srv.alive())
+        finally:
+            for s in socks:
+                s.close()
+            self.assertEqual(srv.stop(), 0)
 
 
 class UnusableMapsTest(unittest.TestCase):
