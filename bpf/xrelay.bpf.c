@@ -5,10 +5,11 @@
  * queue. Every other packet goes to the kernel untouched (XDP_PASS), counted by why. It never
  * drops and never aborts. Map layouts come from include/xrelay/maps.h only.
  *
- * Fragment policy: IPv4 fragments (first or not) and IPv6 fragment headers are passed to the
- * kernel, which reassembles them for ordinary sockets; a non-first fragment has no UDP header
- * to match, so capturing only the first would record a torn datagram. A first fragment whose
- * UDP header matches a channel is counted in that channel's frags_passed, so the loss is seen.
+ * Fragment policy: IPv4 fragments (first or not) and IPv6 fragments are passed to the kernel,
+ * which reassembles them for ordinary sockets; a non-first fragment has no UDP header to
+ * match, so capturing only the first would record a torn datagram. A first fragment (IPv4, or
+ * IPv6 with the UDP header right after its fragment header) whose UDP header matches a channel
+ * is counted as received by that channel and as passed (frags_passed), so its books balance.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -91,6 +92,37 @@ static __always_inline __u32 *channel_lookup(struct xrelay_chan_key *key)
 	return bpf_map_lookup_elem(&xrelay_chans, key);
 }
 
+/* IPv6's fragment header (RFC 8200 4.5). */
+struct frag6_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off; /* offset in 8-byte units << 3, then 2 reserved bits and M */
+	__be32 id;
+};
+
+/*
+ * A first fragment for the channel of @key (if any): received (its frame's bytes, as for any
+ * packet), and passed to the kernel, which alone can reassemble it.
+ */
+static __always_inline int frag_first(struct xdp_md *ctx, struct xrelay_xdp_global *g,
+				      struct xrelay_chan_key *key)
+{
+	struct xrelay_xdp_chan_stats *cs;
+	__u32 *idp = channel_lookup(key);
+	__u32 chan;
+
+	if (idp) {
+		chan = *idp;
+		cs = bpf_map_lookup_elem(&xrelay_xstats, &chan);
+		if (cs) {
+			cs->rx_packets++;
+			cs->rx_bytes += bpf_xdp_get_buff_len(ctx);
+			cs->frags_passed++;
+		}
+	}
+	return pass(g, PASS_FRAG);
+}
+
 static __always_inline void key_set_v4(struct xrelay_chan_key *key, __be32 daddr, __be16 port)
 {
 	__builtin_memset(key, 0, sizeof(*key));
@@ -161,13 +193,7 @@ static __always_inline int xrelay_handle(struct xdp_md *ctx, const int hw_ts)
 			if (!(iph->frag_off & bpf_htons(IP_OFFSET)) &&
 			    (void *)(udp + 1) <= data_end) {
 				key_set_v4(&key, iph->daddr, udp->dest);
-				idp = channel_lookup(&key);
-				if (idp) {
-					chan = *idp;
-					cs = bpf_map_lookup_elem(&xrelay_xstats, &chan);
-					if (cs)
-						cs->frags_passed++;
-				}
+				return frag_first(ctx, g, &key);
 			}
 			return pass(g, PASS_FRAG);
 		}
@@ -188,8 +214,20 @@ static __always_inline int xrelay_handle(struct xdp_md *ctx, const int hw_ts)
 			return pass(g, PASS_MALFORMED);
 		if (ip6->version != 6)
 			return pass(g, PASS_MALFORMED);
-		if (ip6->nexthdr == XRELAY_IPPROTO_FRAGMENT)
+		if (ip6->nexthdr == XRELAY_IPPROTO_FRAGMENT) {
+			struct frag6_hdr *fh = (void *)(ip6 + 1);
+
+			/* Offset 0 and UDP next: a first fragment with the header that names. */
+			udp = (void *)(fh + 1);
+			if ((void *)(udp + 1) <= data_end && fh->nexthdr == IPPROTO_UDP &&
+			    !(fh->frag_off & bpf_htons(0xfff8))) {
+				__builtin_memcpy(key.addr, &ip6->daddr, sizeof(key.addr));
+				key.port = udp->dest;
+				key.pad = 0;
+				return frag_first(ctx, g, &key);
+			}
 			return pass(g, PASS_FRAG);
+		}
 		/* Other extension headers are not walked: such datagrams go to the kernel. */
 		if (ip6->nexthdr != IPPROTO_UDP)
 			return pass(g, PASS_NOT_UDP);

@@ -81,7 +81,7 @@ struct xrelay_xdp_chan_stats {
 	__u64 rx_packets;    /* matched and handed to AF_XDP (or attempted) */
 	__u64 rx_bytes;	     /* frame bytes, L2 header included */
 	__u64 redirect_miss; /* matched, no AF_XDP socket on the rx queue: passed to the kernel */
-	__u64 frags_passed;  /* first IPv4 fragment to this channel: passed, not captured */
+	__u64 frags_passed;  /* first fragment (v4/v6) to this channel: passed */
 };
 
 /* xdp_global (PERCPU_ARRAY, one entry): what the XDP program saw that matched no channel. */
@@ -90,7 +90,7 @@ struct xrelay_xdp_global {
 	__u64 pass_not_ip;    /* not IPv4/IPv6 (ARP, LLDP, ...) */
 	__u64 pass_not_udp;   /* IPv4/IPv6 but not UDP (TCP, ICMP, IPv6 extension headers) */
 	__u64 pass_no_match;  /* UDP to no channel */
-	__u64 pass_frag;      /* IPv4 fragments (first or not) and IPv6 fragment headers */
+	__u64 pass_frag;      /* IPv4 and IPv6 fragments, first or not */
 	__u64 pass_malformed; /* truncated or inconsistent headers */
 	__u64 redirected;     /* handed to XSKMAP */
 	__u64 meta_fail;      /* bpf_xdp_adjust_meta refused: passed, counted */

@@ -60,7 +60,7 @@ struct row {
 	__u32 verdict;
 	int chan;	 /* channel whose rx counters move (or C_NONE) */
 	int miss;	 /* redirect_miss on chan instead of a redirect */
-	int frag_passed; /* frags_passed on chan instead of rx */
+	int frag_passed; /* frags_passed on chan, with rx: received, passed to the kernel */
 	enum gc gc;
 };
 
@@ -103,6 +103,13 @@ static const struct row rows[] = {
 	{ "IPv4 last fragment", UDP4("239.1.1.1", 5000), .pkt.frag_off = 200, .pkt.payload = 64,
 	  PASS(G_FRAG) },
 	{ "IPv6 fragment header", UDP6("ff0e::1", 6000), .pkt.v6_nexthdr = 44, .pkt.payload = 64,
+	  PASS(G_FRAG) },
+	{ "IPv6 first fragment to a channel", UDP6("ff0e::1", 6000), .pkt.v6_frag = 1,
+	  .pkt.payload = 64, .verdict = XDP_PASS, .chan = C_V6, .frag_passed = 1, .gc = G_FRAG },
+	{ "IPv6 first fragment to an any-address channel", UDP6("2001:db8::5", 7000),
+	  .pkt.v6_frag = 1, .pkt.payload = 64, .verdict = XDP_PASS, .chan = C_ANY7000,
+	  .frag_passed = 1, .gc = G_FRAG },
+	{ "IPv6 later fragment", UDP6("ff0e::1", 6000), .pkt.v6_frag = 2, .pkt.payload = 64,
 	  PASS(G_FRAG) },
 	{ "IPv6 hop-by-hop header", UDP6("ff0e::1", 6000), .pkt.v6_nexthdr = 0xff,
 	  .pkt.payload = 64, PASS(G_NOT_UDP) },
@@ -243,7 +250,7 @@ static void run_row(const struct row *r)
 	expect_delta(r->desc, "redirected", b.g.redirected, a.g.redirected, r->gc == G_REDIRECTED);
 	expect_delta(r->desc, "meta_fail", b.g.meta_fail, a.g.meta_fail, 0);
 	for (c = 0; c < NCHAN; c++) {
-		int mine = c == r->chan, rx = mine && !r->frag_passed;
+		int mine = c == r->chan, rx = mine;
 
 		expect_delta(r->desc, "rx_packets", b.ch[c].xdp.rx_packets, a.ch[c].xdp.rx_packets,
 			     (__u64)rx);

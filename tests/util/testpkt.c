@@ -67,14 +67,22 @@ size_t testpkt_build(const struct testpkt *r, __u8 *buf, size_t cap)
 		ip6->nexthdr = r->v6_nexthdr ? (__u8)(r->v6_nexthdr & 0xff) : IPPROTO_UDP;
 		if (r->v6_nexthdr == 0xff)
 			ip6->nexthdr = 0; /* hop-by-hop */
+		if (r->v6_frag)
+			ip6->nexthdr = 44;
 		ip6->hop_limit = 64;
-		ip6->payload_len =
-			htons((__u16)(l4len + (r->bad == TESTPKT_BAD_L3_LEN_LONG ? 100 : 0)));
+		ip6->payload_len = htons((__u16)(l4len + (r->v6_frag ? 8 : 0) +
+						 (r->bad == TESTPKT_BAD_L3_LEN_LONG ? 100 : 0)));
 		if (inet_pton(AF_INET6, "2001:db8::1", &ip6->saddr) != 1 ||
 		    inet_pton(AF_INET6, r->dst, &ip6->daddr) != 1)
 			return 0;
 		memcpy(buf + off, ip6, sizeof(*ip6));
 		off += sizeof(*ip6);
+		if (r->v6_frag) {
+			buf[off] = IPPROTO_UDP; /* next header; then reserved, offset + M, id */
+			put_be16(buf + off + 2, r->v6_frag == 1 ? 1 : (185 << 3) | 1);
+			buf[off + 7] = 42;
+			off += 8;
+		}
 		len = off + l4len;
 	}
 	if (r->l3 != TESTPKT_ARP) {

@@ -30,6 +30,7 @@ struct testpkt {
 	int ip_opt_words; /* IPv4 NOP options, in 4-byte words */
 	__u16 frag_off;	  /* IPv4 flags + fragment offset, host order */
 	int v6_nexthdr;	  /* 0 = UDP; 0xff = hop-by-hop (0); else this next header */
+	int v6_frag;	  /* a fragment header before UDP: 1 = first (offset 0, M), 2 = later */
 	int payload;	  /* UDP payload bytes, pattern (i * 7 + 3) */
 	int pad_to;	  /* Ethernet padding: grow the frame to this size */
 	int cut;	  /* truncate the frame to this many bytes */
