@@ -66,10 +66,11 @@ TESTS := $(UNIT_TESTS) $(BPF_TESTS)
 # The network tests' traffic tools (standalone programs) and scenarios.
 NET_TOOLS := $(patsubst tests/net/%.c,$(BUILD)/net/%,$(wildcard tests/net/*.c))
 NET_TESTS := $(sort $(wildcard tests/net/test_*.sh))
+RELIABILITY_TESTS := $(sort $(wildcard tests/reliability/test_*.sh))
 
 # Tests that are scripts; they find the build through $BUILD.
 SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
-	tests/api/test_api.py tests/fuzz/test_fuzz.sh $(NET_TESTS)
+	tests/api/test_api.py tests/fuzz/test_fuzz.sh $(NET_TESTS) $(RELIABILITY_TESTS)
 
 # The libFuzzer harness of the API's request handler: its own clang build with sanitizers.
 FUZZ := $(BUILD)/fuzz/fuzz_router
