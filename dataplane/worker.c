@@ -32,6 +32,18 @@
 #define RING_ENTRIES 4096
 #define IDLE_POLL_MS 5
 /*
+ * Housekeeping (config changes, flushing, rotation, draining, stop) runs whenever the rx ring
+ * runs dry, and under a load that never lets it run dry at least this often: it must not
+ * starve (a deleted channel's files closed, a PATCH applied, within the same bound).
+ */
+#define HOUSEKEEPING_NS (1000000ull)
+/*
+ * A ring idle this long: frames the XDP program numbered beyond the last one taken are not
+ * coming (lost when the ring was full), so they are counted now rather than when a later frame
+ * shows the gap; the books balance at rest. One that does turn up after all is taken back.
+ */
+#define TAIL_IDLE_NS (200 * 1000000ull)
+/*
  * The longest a stop waits for writes and sends in flight: a dead disk must not hang it. What
  * is left then stays as .part files, recovered at the next start.
  */
@@ -50,8 +62,10 @@ struct worker {
 	struct resend rs;
 	__u64 rotate_seen;
 	struct xrelay_queue_stats *qst;
-	__u64 last_rx;	 /* CLOCK_REALTIME of the last batch that had frames */
-	bool stop_grace; /* stopping: the ring was found empty once after the grace poll */
+	__u64 last_rx;	   /* CLOCK_REALTIME of the last batch that had frames */
+	__u64 last_house;  /* CLOCK_REALTIME of the last housekeeping */
+	bool tail_counted; /* since the last frame, the tails were counted (account_tail) */
+	bool stop_grace;   /* stopping: the ring was found empty once after the grace poll */
 };
 
 /* Completions: each to its owner by its tag (cqetag.h). */
@@ -138,9 +152,10 @@ out:
 }
 
 /*
- * At stop, with XDP detached and the ring drained: frames the XDP program numbered for this
- * (channel, queue) beyond the last one seen never arrived (lost at the end of a run, where no
- * later frame shows the gap). Count them with the other ring losses.
+ * With the ring idle (TAIL_IDLE_NS), or at stop with XDP detached and the ring drained: frames
+ * the XDP program numbered for this (channel, queue) beyond the last one seen never arrived
+ * (lost at the end of a burst, where no later frame shows the gap). Count them with the other
+ * ring losses; the numbers move on, so a straggler is taken back by seq_track.
  */
 static void account_tail(struct worker *w, struct wchan *wc)
 {
@@ -152,6 +167,17 @@ static void account_tail(struct worker *w, struct wchan *wc)
 	    next <= wc->next_seq)
 		return;
 	stats_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], next - wc->next_seq);
+	wc->next_seq = next;
+}
+
+static void account_tails(struct worker *w)
+{
+	__u32 id;
+
+	for (id = 0; id < XRELAY_MAX_CHANNELS; id++)
+		if (w->tab.ch[id])
+			account_tail(w, w->tab.ch[id]);
+	w->tail_counted = true;
 }
 
 /*
@@ -209,6 +235,7 @@ static void *worker_main(void *arg)
 		if (n) {
 			now = dp_now_real();
 			w->last_rx = now;
+			w->tail_counted = false;
 			for (i = 0; i < n; i++) {
 				const struct xdp_desc *d =
 					xsk_ring_cons__rx_desc(&w->u->rx, idx + i);
@@ -223,11 +250,11 @@ static void *worker_main(void *arg)
 		reap(w);
 		resend_reap_tx(&w->rs);
 		umem_refill(w->u);
-		if (n == RX_BATCH)
+		/* The ring ran dry, or it is time anyway: housekeeping, then maybe a wait. */
+		if (n == RX_BATCH && now - w->last_house < HOUSEKEEPING_NS)
 			continue;
-
-		/* The ring ran dry: housekeeping, then wait a little for more. */
 		now = dp_now_real();
+		w->last_house = now;
 		epoch = __atomic_load_n(&dp->rotate_epoch, __ATOMIC_RELAXED);
 		if (epoch != w->rotate_seen) {
 			w->rotate_seen = epoch;
@@ -261,8 +288,6 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		if (__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
-			__u32 id;
-
 			/*
 			 * Stop. XDP is detached already; frames the kernel was still handing
 			 * over land within a moment: take the ring until it stays empty.
@@ -273,14 +298,14 @@ static void *worker_main(void *arg)
 				continue;
 			}
 			/* Every shard writes what it holds and closes its files. */
-			for (id = 0; id < XRELAY_MAX_CHANNELS; id++)
-				if (w->tab.ch[id])
-					account_tail(w, w->tab.ch[id]);
+			account_tails(w);
 			chantab_close_all(&w->tab);
 			stopping = true;
 			stop_deadline = dp_now_mono() + STOP_DEADLINE_NS;
 			continue;
 		}
+		if (!n && !w->tail_counted && now - w->last_rx >= TAIL_IDLE_NS)
+			account_tails(w);
 		if (!n) {
 			if (xsk_ring_prod__needs_wakeup(&w->u->fq))
 				(void)recvfrom(pfd.fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
