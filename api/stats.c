@@ -25,13 +25,18 @@ const struct api_counter api_chan_counters[] = {
 	  TOTALS(dp.recorded_packets) },
 	{ "recorded_bytes", "Payload bytes written to the channel's Avro files.",
 	  TOTALS(dp.recorded_bytes) },
+	{ "not_recorded_packets", "Packets taken while the channel's recording was off.",
+	  TOTALS(dp.not_recorded) },
 	{ "sent_packets", "Datagrams re-sent, over all destinations.", TOTALS(dp.sent_packets) },
 	{ "sent_bytes", "Payload bytes re-sent, over all destinations.", TOTALS(dp.sent_bytes) },
 	{ "write_errors", "Failed block writes (retried).", TOTALS(dp.write_errors) },
 	{ "send_errors", "Failed sends.", TOTALS(dp.send_errors) },
+	{ "send_queue_full", "Copies not sent: the re-send ring or queue was full.",
+	  TOTALS(dp.drops[XRELAY_DROP_SEND_QUEUE]) },
 };
 const size_t api_chan_counters_n = ARRAY_SIZE(api_chan_counters);
 
+/* The record path's causes: a datagram matched to the channel that is not in its files. */
 const struct api_counter api_drop_causes[] = {
 	{ "redirect_miss",
 	  "matched at XDP but no AF_XDP socket on the rx queue: passed to the kernel, not captured",
@@ -43,20 +48,28 @@ const struct api_counter api_drop_causes[] = {
 	  TOTALS(dp.drops[XRELAY_DROP_XSK_GAP]) },
 	{ "no_buffer", "socket backend had no free receive buffer",
 	  TOTALS(dp.drops[XRELAY_DROP_NO_BUFFER]) },
-	{ "no_writer", "the channel's file could not be opened",
+	{ "no_writer", "the channel's file could not be opened, or the channel was gone",
 	  TOTALS(dp.drops[XRELAY_DROP_NO_WRITER]) },
 	{ "write_failed", "a block write to the channel's file failed for good",
 	  TOTALS(dp.drops[XRELAY_DROP_WRITE]) },
-	{ "send_queue_full", "the re-send ring or queue was full",
-	  TOTALS(dp.drops[XRELAY_DROP_SEND_QUEUE]) },
+	{ "buffer_full",
+	  "every block buffer was busy writing (a slow disk) or the memory budget spent",
+	  TOTALS(dp.drops[XRELAY_DROP_BUFFER_FULL]) },
+	{ "record_failed", "the record could not be framed (longer than a block, or a codec error)",
+	  TOTALS(dp.record_failed) },
+	{ "dataplane_died",
+	  "taken off the wire for the dataplane, lost when it died (its ring or its memory)",
+	  TOTALS(dp.drops[XRELAY_DROP_DIED]) },
 	{ "truncated", "frame shorter than its headers say",
 	  TOTALS(dp.drops[XRELAY_DROP_TRUNCATED]) },
 };
 const size_t api_drop_causes_n = ARRAY_SIZE(api_drop_causes);
-/* The two XDP causes plus one per dataplane cause: a new XRELAY_DROP_* needs a line here. */
-_Static_assert(ARRAY_SIZE(api_drop_causes) == 2 + XRELAY_DROP_TRUNCATED + 1 &&
-		       XRELAY_DROP_TRUNCATED + 1 == XRELAY_DROP__RESERVED6,
-	       "api_drop_causes must name every XRELAY_DROP_* cause");
+/*
+ * The two XDP causes, every dataplane cause but the send path's, and record_failed: a new
+ * XRELAY_DROP_* needs a line here (or in api_chan_counters, for the send path).
+ */
+_Static_assert(ARRAY_SIZE(api_drop_causes) == 2 + (XRELAY_DROP__MAX - 1) + 1,
+	       "api_drop_causes must name every record-path XRELAY_DROP_* cause");
 
 const struct api_counter api_xdp_counters[] = {
 	{ "packets", "Packets the XDP program ran on.", XDP(packets), .outcome = 0 },

@@ -23,12 +23,14 @@ static json_t *sockets_json(struct store *s)
 	n = store_queue_stats(s, qs);
 	for (q = 0; q < n; q++)
 		json_array_append_new(
-			a, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I}", "queue", q, "rx_frames",
-				     (json_int_t)qs[q].rx_frames, "rx_dropped",
+			a, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "queue", q,
+				     "rx_frames", (json_int_t)qs[q].rx_frames, "rx_dropped",
 				     (json_int_t)qs[q].rx_dropped, "rx_ring_full",
 				     (json_int_t)qs[q].rx_ring_full, "rx_invalid_descs",
 				     (json_int_t)qs[q].rx_invalid_descs, "rx_fill_ring_empty",
-				     (json_int_t)qs[q].rx_fill_ring_empty));
+				     (json_int_t)qs[q].rx_fill_ring_empty, "tx_invalid_descs",
+				     (json_int_t)qs[q].tx_invalid_descs, "rx_bad_channel",
+				     (json_int_t)qs[q].rx_bad_channel));
 	return a;
 }
 

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "books.h"
 #include "dp.h"
 #include "follow.h"
 #include "worker.h"
@@ -419,6 +420,20 @@ int main(int argc, char **argv)
 		goto out_maps;
 	}
 	recover_leftovers(dp.out_fd, dp.o.out_dir);
+	{
+		unsigned int nch = 0;
+		__u64 died = 0;
+
+		r = books_settle_died(dp.m, &died, &nch);
+		if (r)
+			pr_warn("cannot settle the books of the dataplane before: %s",
+				strerror(-r));
+		else if (died)
+			pr_warn("%llu datagram(s) of %u channel(s) were taken off the wire by a "
+				"dataplane that died before settling them; counted as "
+				"dataplane_died",
+				(unsigned long long)died, nch);
+	}
 
 	r = xdp_link_attach(dp.m, dp.ifindex, dp.o.ifname, dp.o.xdp_mode, dp.o.nic_timestamps,
 			    &link, err, sizeof(err));

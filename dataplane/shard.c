@@ -39,12 +39,14 @@ static void shard_report(struct shard *s, const struct writer_report *rep)
 		stats_add(&s->st->write_errors, rep->write_errors);
 	if (rep->dropped)
 		stats_add(&s->st->drops[XRELAY_DROP_WRITE], rep->dropped);
+	if (rep->dropped_no_file)
+		stats_add(&s->st->drops[XRELAY_DROP_NO_WRITER], rep->dropped_no_file);
 	if (rep->opened[0])
 		pr_info("channel %s: queue %u: writing %s", s->name, s->queue, rep->opened);
 	if (rep->closed[0])
 		pr_info("channel %s: queue %u: closed %s", s->name, s->queue, rep->closed);
-	if (rep->error &&
-	    (rep->write_errors || rep->dropped || (!rep->opened[0] && !rep->closed[0])))
+	if (rep->error && (rep->write_errors || rep->dropped || rep->dropped_no_file ||
+			   (!rep->opened[0] && !rep->closed[0])))
 		pr_warn("channel %s: queue %u: file error: %s%s", s->name, s->queue,
 			strerror(-rep->error),
 			rep->error == -ENOSPC ? " (disk full: free space or lower retention)" : "");
@@ -124,10 +126,11 @@ void shard_record(struct shard *s, __u64 seq, __u64 ts_ns, const struct frame_pk
 	r = hlen < 0 ? hlen
 		     : writer_add(s->wr, s->ring, hdr, (size_t)hlen, k->payload, k->plen, now_ns,
 				  &rep);
-	if (r)
-		stats_add(&s->st->drops[r == -ENOSPC ? XRELAY_DROP_WRITE : XRELAY_DROP_NO_WRITER],
-			  1);
-	if (rep.opened[0] || rep.closed[0] || rep.error || rep.dropped)
+	if (r == -ENOBUFS)
+		stats_add(&s->st->drops[XRELAY_DROP_BUFFER_FULL], 1);
+	else if (r)
+		stats_add(&s->st->record_failed, 1);
+	if (rep.opened[0] || rep.closed[0] || rep.error || rep.dropped || rep.dropped_no_file)
 		shard_report(s, &rep);
 }
 
@@ -136,7 +139,7 @@ void shard_tick(struct shard *s, __u64 now_ns, bool rotate)
 	struct writer_report rep = {};
 
 	writer_tick(s->wr, s->ring, now_ns, rotate, &rep);
-	if (rep.opened[0] || rep.closed[0] || rep.error || rep.dropped)
+	if (rep.opened[0] || rep.closed[0] || rep.error || rep.dropped || rep.dropped_no_file)
 		shard_report(s, &rep);
 }
 

@@ -25,4 +25,21 @@ static inline struct xrelay_dp_chan_stats *stats_row(const struct mapctl *m, uns
 	return &mapctl_dp_stats(m)[XRELAY_DP_INDEX(queue, id)];
 }
 
+/*
+ * The frames of @row's (channel, queue) the dataplane has settled: recorded, not recorded
+ * (recording off) or dropped with a record-path cause. At rest it equals the number the XDP
+ * program gave out for the pair; the next frame expected is numbered this. Only the row's
+ * worker, or the main thread before the workers run, may rely on it being exact.
+ */
+static inline __u64 stats_settled(const struct xrelay_dp_chan_stats *row)
+{
+	__u64 n = row->recorded_packets + row->not_recorded + row->record_failed;
+	unsigned int k;
+
+	for (k = 0; k < XRELAY_DROP__MAX; k++)
+		if (k != XRELAY_DROP_SEND_QUEUE)
+			n += row->drops[k];
+	return n;
+}
+
 #endif

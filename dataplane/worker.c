@@ -90,18 +90,21 @@ static void reap(struct worker *w)
 }
 
 /*
- * A gap in this (channel, queue)'s numbers: frames lost before us (rx ring full). The numbers
+ * A gap in this (channel, queue)'s numbers: frames lost before us (rx ring full). The first
+ * frame is expected to be the one after all that the books have settled for the pair (0 for a
+ * new channel; after a restart, what the XDP program had given out when it began). The numbers
  * only move forward: generic XDP may run one queue on several CPUs, so a frame can arrive
  * after a later-numbered one; it fills a gap counted before, so it is taken back.
  */
 static inline void seq_track(struct wchan *wc, __u64 seq)
 {
-	if (!wc->seq_seen || seq >= wc->next_seq) {
-		if (wc->seq_seen && seq > wc->next_seq)
-			stats_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], seq - wc->next_seq);
-		if (!wc->seq_seen)
-			wc->first_seq = seq;
+	if (!wc->seq_seen) {
 		wc->seq_seen = true;
+		wc->first_seq = wc->next_seq = stats_settled(wc->st);
+	}
+	if (seq >= wc->next_seq) {
+		if (seq > wc->next_seq)
+			stats_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], seq - wc->next_seq);
 		wc->next_seq = seq + 1;
 	} else if (seq >= wc->first_seq && wc->st->drops[XRELAY_DROP_XSK_GAP]) {
 		__atomic_store_n(&wc->st->drops[XRELAY_DROP_XSK_GAP],
@@ -121,8 +124,10 @@ static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
 
 	umem_ref(w->u, frame); /* the worker's own, dropped at the end */
 	frame_meta(p, &meta);
-	if (meta.channel_id >= XRELAY_MAX_CHANNELS)
+	if (meta.channel_id >= XRELAY_MAX_CHANNELS) {
+		stats_add(&w->qst->rx_bad_channel, 1); /* no channel's row to count it in */
 		goto out;
+	}
 	wc = chantab_get(&w->tab, meta.channel_id);
 	if (!wc) {
 		/* Its channel is gone (past the close grace): counted, so rx = recorded + dropped. */
@@ -145,6 +150,8 @@ static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
 			shard_record(s, meta.seq, ts, &k, now_real);
 		else
 			stats_add(&wc->st->drops[XRELAY_DROP_NO_WRITER], 1);
+	} else {
+		stats_add(&wc->st->not_recorded, 1);
 	}
 	resend_datagram(&w->rs, &wc->dests, &wc->cfg, wc->id, wc->st, frame, p, &k, meta.seq);
 out:

@@ -244,7 +244,8 @@ static void submit_fill(struct writer *w, struct io_uring *ring, struct writer_r
 		return;
 	/* A file starts (and is named) at its first record's time. */
 	if (!w->cur && file_open(w, w->fill_first_ns, rep)) {
-		drop_block(b, rep);
+		rep->dropped_no_file += b->records;
+		block_put(b);
 		return;
 	}
 	wf = w->cur;
@@ -278,7 +279,7 @@ int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t 
 	if (!w->fill) {
 		w->fill = block_get(w);
 		if (!w->fill)
-			return -ENOSPC;
+			return -ENOBUFS;
 		w->fill_first_ns = now_ns;
 	}
 	r = ocf_block_addv(w->fill->b, parts, 2);
@@ -286,7 +287,7 @@ int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t 
 		submit_fill(w, ring, rep);
 		w->fill = block_get(w);
 		if (!w->fill)
-			return -ENOSPC;
+			return -ENOBUFS;
 		w->fill_first_ns = now_ns;
 		r = ocf_block_addv(w->fill->b, parts, 2);
 	}

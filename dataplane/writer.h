@@ -37,6 +37,7 @@ struct writer_report {
 	__u64 recorded_bytes;
 	__u64 write_errors;
 	__u64 dropped;		   /* records lost for good (write failed after retries) */
+	__u64 dropped_no_file;	   /* records lost: their file could not be opened */
 	char opened[OCF_NAME_MAX]; /* a file was opened: its name */
 	char closed[OCF_NAME_MAX]; /* a file was closed: its final name */
 	int error;		   /* the last -errno seen, for the log */
@@ -45,9 +46,10 @@ struct writer_report {
 int writer_new(const struct writer_opts *o, struct writer **ret);
 
 /*
- * Add one record ([@hdr][@payload]). A full block is written first. Opens a file when none is
- * open. Returns 0 or -errno: the record was not taken (count it as dropped: -ENOSPC no block
- * buffer free, -EMSGSIZE too long, or the file's open error).
+ * Add one record ([@hdr][@payload]). A full block is written first (opening a file when none
+ * is open; if that fails, that block's records are reported in dropped_no_file). Returns 0 or
+ * -errno: the record was not taken (count it as dropped: -ENOBUFS every block buffer busy,
+ * -EMSGSIZE longer than a block, another -errno the codec's failure).
  */
 int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t hdr_len,
 	       const void *payload, size_t payload_len, __u64 now_ns, struct writer_report *rep);

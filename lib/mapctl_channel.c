@@ -386,6 +386,8 @@ int mapctl_channel_totals(struct mapctl *m, __u32 id, struct mapctl_chan_totals 
 		out->dp.send_errors += __atomic_load_n(&row->send_errors, __ATOMIC_RELAXED);
 		for (k = 0; k < XRELAY_DROP__MAX; k++)
 			out->dp.drops[k] += __atomic_load_n(&row->drops[k], __ATOMIC_RELAXED);
+		out->dp.not_recorded += __atomic_load_n(&row->not_recorded, __ATOMIC_RELAXED);
+		out->dp.record_failed += __atomic_load_n(&row->record_failed, __ATOMIC_RELAXED);
 	}
 out_free:
 	free(per_cpu);

@@ -114,16 +114,19 @@ enum {
 /* seq (ARRAY by rx_queue * XRELAY_MAX_CHANNELS + channel id): next sequence number. */
 #define XRELAY_SEQ_INDEX(queue, chan) ((queue)*XRELAY_MAX_CHANNELS + (chan))
 
-/* Drop causes the dataplane counts per channel; the API names them by xrelay_drop_names. */
+/*
+ * Drop causes the dataplane counts per channel; the API names them (api/stats.c). All but
+ * XRELAY_DROP_SEND_QUEUE are record-path drops: a datagram that is not in the channel's file.
+ */
 enum {
 	XRELAY_DROP_XSK_GAP = 0, /* seq gap: lost between XDP and the worker (rx ring full) */
 	XRELAY_DROP_NO_BUFFER,	 /* socket backend: no provided buffer */
-	XRELAY_DROP_NO_WRITER,	 /* file could not be opened */
+	XRELAY_DROP_NO_WRITER,	 /* file could not be opened, or its channel is gone */
 	XRELAY_DROP_WRITE,	 /* block write failed for good */
-	XRELAY_DROP_SEND_QUEUE,	 /* send ring or queue full */
+	XRELAY_DROP_SEND_QUEUE,	 /* send path: a copy not sent, the send ring or queue full */
 	XRELAY_DROP_TRUNCATED,	 /* frame shorter than its headers say */
-	XRELAY_DROP__RESERVED6,
-	XRELAY_DROP__RESERVED7,
+	XRELAY_DROP_BUFFER_FULL, /* every block buffer busy (a slow disk) or the budget spent */
+	XRELAY_DROP_DIED,	 /* numbered for the queue, lost when its dataplane died */
 	XRELAY_DROP__MAX,
 };
 
@@ -131,6 +134,9 @@ enum {
  * dp_stats (ARRAY, BPF_F_MMAPABLE, by worker * XRELAY_MAX_CHANNELS + channel id): each worker
  * writes only its own rows, through the mmap, without syscalls; readers sum over workers.
  * 64-bit aligned stores are atomic on every supported arch, so readers see no torn counter.
+ * Every frame numbered for a (channel, queue) is, at rest, exactly one of: recorded, not
+ * recorded (recording off), or dropped with a record-path cause (drops[] but SEND_QUEUE, and
+ * record_failed): the dataplane's part of the books.
  */
 struct xrelay_dp_chan_stats {
 	__u64 recorded_packets;
@@ -140,7 +146,8 @@ struct xrelay_dp_chan_stats {
 	__u64 write_errors;
 	__u64 send_errors;
 	__u64 drops[XRELAY_DROP__MAX];
-	__u64 reserved[2];
+	__u64 not_recorded;  /* taken while the channel's recording was off */
+	__u64 record_failed; /* dropped: a record could not be framed (too long, codec error) */
 };
 #define XRELAY_DP_INDEX(worker, chan) ((worker)*XRELAY_MAX_CHANNELS + (chan))
 
@@ -152,7 +159,8 @@ struct xrelay_queue_stats {
 	__u64 rx_ring_full;
 	__u64 rx_fill_ring_empty;
 	__u64 tx_invalid_descs;
-	__u64 reserved[2];
+	__u64 rx_bad_channel; /* frames whose metadata names no channel id: dropped */
+	__u64 reserved[1];
 };
 
 enum {

@@ -411,14 +411,14 @@ class ApiTest(unittest.TestCase):
         self.assertTrue(all(v == 0 for k, v in zero.items() if k != "drops"), zero)
         self.assertEqual(sorted(zero["drops"]), sorted(
             ["redirect_miss", "fragments", "ring_full", "no_buffer", "no_writer",
-             "write_failed", "send_queue_full", "truncated"]))
+             "write_failed", "buffer_full", "record_failed", "dataplane_died", "truncated"]))
         # counters as the XDP program (per CPU) and two dataplane workers would write them
         xdp = struct.pack("<4Q", 10, 1000, 2, 3)
         sh("bpftool", "map", "update", "pinned", PIN + "/xrelay_xstats", "key", *u32le(cid),
            "value", *["%d" % b for b in xdp])
         for worker, base in ((0, 1), (5, 100)):
             row = struct.pack(DP_FMT, base, base * 10, base * 2, base * 20, base * 3,
-                              base * 4, base * 5, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                              base * 4, base * 5, 0, 0, 0, base * 6, 0, 0, 0, base * 7, 0)
             sh("bpftool", "map", "update", "pinned", PIN + "/xrelay_dstats", "key",
                *u32le(worker * 1024 + cid), "value", *["%d" % b for b in row])
         st, _, t = s.req("GET", "/channels/feed-a/stats")
@@ -431,6 +431,8 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(t["drops"]["redirect_miss"], 2 * NCPU)
         self.assertEqual(t["drops"]["fragments"], 3 * NCPU)
         self.assertEqual(t["drops"]["ring_full"], 505)
+        self.assertEqual(t["send_queue_full"], 606)  # the send path: not a drop
+        self.assertEqual(t["not_recorded_packets"], 707)
         self.assertEqual(t["dropped_packets"], sum(t["drops"].values()))
         st, _, all_ = s.req("GET", "/stats")
         self.assertEqual(st, 200)
@@ -482,7 +484,8 @@ class ApiTest(unittest.TestCase):
         st, _, stats = s.req("GET", "/stats")
         self.assertEqual(stats["sockets"][1], {"queue": 1, "rx_frames": 1234, "rx_dropped": 5,
                                                "rx_invalid_descs": 6, "rx_ring_full": 7,
-                                               "rx_fill_ring_empty": 8})
+                                               "rx_fill_ring_empty": 8, "tx_invalid_descs": 0,
+                                               "rx_bad_channel": 0})
         self.assertEqual([q["queue"] for q in stats["sockets"]], [0, 1])
         # with a live dataplane a removed channel drains instead of being freed
         st, _, ch = s.req("POST", "/channels", FEED_A)

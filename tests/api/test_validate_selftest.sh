@@ -28,8 +28,8 @@ fail=0
 # A channel as the server returns it, for building cases.
 CH='{"id":0,"name":"feed-a","port":5000,"addr":"239.1.1.1","record":true,"destinations":[{"addr":"239.2.2.2","port":6000,"every":1,"ttl":1,"interface":"eth0"}],"created_at":"2026-11-24T04:05:06.123456789Z","generation":1}'
 CH_NO_CREATED='{"id":0,"name":"feed-a","port":5000,"addr":"239.1.1.1","record":true,"destinations":[],"generation":1}'
-DROPS='{"redirect_miss":0,"fragments":0,"ring_full":5,"no_buffer":0,"no_writer":0,"write_failed":0,"send_queue_full":0,"truncated":0}'
-COUNTERS='{"rx_packets":10,"rx_bytes":1000,"recorded_packets":5,"recorded_bytes":320,"sent_packets":5,"sent_bytes":320,"write_errors":0,"send_errors":0,"dropped_packets":5,"drops":'$DROPS'}'
+DROPS='{"redirect_miss":0,"fragments":0,"ring_full":5,"no_buffer":0,"no_writer":0,"write_failed":0,"buffer_full":0,"record_failed":0,"dataplane_died":0,"truncated":0}'
+COUNTERS='{"rx_packets":10,"rx_bytes":1000,"recorded_packets":5,"recorded_bytes":320,"not_recorded_packets":0,"sent_packets":5,"sent_bytes":320,"write_errors":0,"send_errors":0,"send_queue_full":0,"dropped_packets":5,"drops":'$DROPS'}'
 DP='{"running":false,"pid":null,"mode":"none","interface":null,"queues":0,"heartbeat_age_ms":null,"zero_copy":false}'
 XDP='{"packets":0,"pass_not_ip":0,"pass_not_udp":0,"pass_no_match":0,"pass_frag":0,"pass_malformed":0,"redirected":0,"meta_fail":0}'
 P404='{"type":"https://xrelay.dev/problems/not-found","title":"Not Found","status":404,"detail":"No channel is named \"nope\"."}'
@@ -73,7 +73,7 @@ expect "correct responses" pass "$(cat <<EOF
 {"method":"DELETE","path":"/v1/channels/feed-a","status":204,"content_type":null,"headers":{},"body":null}
 {"method":"GET","path":"/channels/feed-a/schema","status":200,"content_type":"application/json","body":$AVRO}
 {"method":"GET","path":"/v1/channels/feed-a/stats","status":200,"content_type":"application/json","body":$COUNTERS}
-{"method":"GET","path":"/stats","status":200,"content_type":"application/json","body":{"dataplane":$DP,"xdp":$XDP,"sockets":[{"queue":0,"rx_frames":10,"rx_dropped":0,"rx_ring_full":0,"rx_invalid_descs":0,"rx_fill_ring_empty":0}],"channels":{"feed-a":$COUNTERS}}}
+{"method":"GET","path":"/stats","status":200,"content_type":"application/json","body":{"dataplane":$DP,"xdp":$XDP,"sockets":[{"queue":0,"rx_frames":10,"rx_dropped":0,"rx_ring_full":0,"rx_invalid_descs":0,"rx_fill_ring_empty":0,"tx_invalid_descs":0,"rx_bad_channel":0}],"channels":{"feed-a":$COUNTERS}}}
 {"method":"GET","path":"/metrics","status":200,"content_type":"text/plain; version=0.0.4","body":"# HELP xrelay_dataplane_running Whether the dataplane runs.\n# TYPE xrelay_dataplane_running gauge\nxrelay_dataplane_running 0\nxrelay_channel_drops_total{channel=\"feed-a\",cause=\"ring_full\"} 5\n"}
 {"method":"GET","path":"/healthz","status":200,"content_type":"application/json","body":{"status":"ok","dataplane":{"running":false,"heartbeat_age_ms":null},"maps":"ok"}}
 {"method":"GET","path":"/channels/nope","status":404,"content_type":"application/problem+json","body":$P404}
@@ -156,7 +156,7 @@ expect "JSON error as text/html" fail \
 expect "undocumented path" fail \
 	'{"method":"GET","path":"/v2/channels","status":200,"content_type":"application/json","body":{"channels":[]}}'
 expect "stats missing a drop cause" fail \
-	'{"method":"GET","path":"/channels/feed-a/stats","status":200,"content_type":"application/json","body":{"rx_packets":0,"rx_bytes":0,"recorded_packets":0,"recorded_bytes":0,"sent_packets":0,"sent_bytes":0,"write_errors":0,"send_errors":0,"dropped_packets":0,"drops":{"redirect_miss":0}}}'
+	'{"method":"GET","path":"/channels/feed-a/stats","status":200,"content_type":"application/json","body":{"rx_packets":0,"rx_bytes":0,"recorded_packets":0,"recorded_bytes":0,"not_recorded_packets":0,"sent_packets":0,"sent_bytes":0,"write_errors":0,"send_errors":0,"send_queue_full":0,"dropped_packets":0,"drops":{"redirect_miss":0}}}'
 expect "404 problem saying 400" fail \
 	'{"method":"GET","path":"/channels/nope","status":404,"content_type":"application/problem+json","body":{"type":"https://xrelay.dev/problems/bad-request","title":"Bad Request","status":400,"detail":"x"}}'
 

@@ -19,9 +19,10 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const cause_names[] = { "redirect_miss",   "fragments", "ring_full",
-					   "no_buffer",	      "no_writer", "write_failed",
-					   "send_queue_full", "truncated" };
+static const char *const cause_names[] = { "redirect_miss", "fragments",     "ring_full",
+					   "no_buffer",	    "no_writer",     "write_failed",
+					   "buffer_full",   "record_failed", "dataplane_died",
+					   "truncated" };
 
 /* Every counter a distinct value, so a count read from the wrong place shows. */
 static void totals_fill(struct mapctl_chan_totals *t)
@@ -41,8 +42,8 @@ static void totals_fill(struct mapctl_chan_totals *t)
 	t->dp.send_errors = 2006;
 	for (i = 0; i < XRELAY_DROP__MAX; i++)
 		t->dp.drops[i] = 100u * (i + 1);
-	t->dp.reserved[0] = 7777; /* never counted anywhere */
-	t->dp.reserved[1] = 8888;
+	t->dp.not_recorded = 7777;
+	t->dp.record_failed = 8888;
 }
 
 static void test_drop_causes(void **state)
@@ -71,8 +72,10 @@ static void test_drop_count_sources(void **state)
 	assert_int_equal(api_drop_count(&t, 3), 100 * (XRELAY_DROP_NO_BUFFER + 1));
 	assert_int_equal(api_drop_count(&t, 4), 100 * (XRELAY_DROP_NO_WRITER + 1));
 	assert_int_equal(api_drop_count(&t, 5), 100 * (XRELAY_DROP_WRITE + 1));
-	assert_int_equal(api_drop_count(&t, 6), 100 * (XRELAY_DROP_SEND_QUEUE + 1));
-	assert_int_equal(api_drop_count(&t, 7), 100 * (XRELAY_DROP_TRUNCATED + 1));
+	assert_int_equal(api_drop_count(&t, 6), 100 * (XRELAY_DROP_BUFFER_FULL + 1));
+	assert_int_equal(api_drop_count(&t, 7), 8888); /* record_failed */
+	assert_int_equal(api_drop_count(&t, 8), 100 * (XRELAY_DROP_DIED + 1));
+	assert_int_equal(api_drop_count(&t, 9), 100 * (XRELAY_DROP_TRUNCATED + 1));
 	assert_int_equal(api_drop_count(&t, api_drop_causes_n), 0);
 	assert_int_equal(api_drop_count(&t, (size_t)-1), 0);
 }
@@ -88,10 +91,11 @@ static __u64 get_u64(const json_t *o, const char *key)
 
 static void test_stats_json(void **state)
 {
-	static const char *const keys[] = { "rx_packets",     "rx_bytes",     "recorded_packets",
-					    "recorded_bytes", "sent_packets", "sent_bytes",
-					    "write_errors",   "send_errors",  "dropped_packets",
-					    "drops" };
+	static const char *const keys[] = {
+		"rx_packets",		"rx_bytes",	   "recorded_packets", "recorded_bytes",
+		"not_recorded_packets", "sent_packets",	   "sent_bytes",       "write_errors",
+		"send_errors",		"send_queue_full", "dropped_packets",  "drops"
+	};
 	struct mapctl_chan_totals t;
 	json_t *j, *drops;
 	void *it;
@@ -114,6 +118,9 @@ static void test_stats_json(void **state)
 	assert_int_equal(get_u64(j, "sent_bytes"), 2004);
 	assert_int_equal(get_u64(j, "write_errors"), 2005);
 	assert_int_equal(get_u64(j, "send_errors"), 2006);
+	assert_int_equal(get_u64(j, "not_recorded_packets"), 7777);
+	/* The send path's loss is a counter beside the drops, not a drop: the books. */
+	assert_int_equal(get_u64(j, "send_queue_full"), 100 * (XRELAY_DROP_SEND_QUEUE + 1));
 
 	drops = json_object_get(j, "drops");
 	assert_true(json_is_object(drops));
@@ -122,8 +129,8 @@ static void test_stats_json(void **state)
 		assert_int_equal(get_u64(drops, cause_names[i]), api_drop_count(&t, i));
 		sum += get_u64(drops, cause_names[i]);
 	}
-	/* 3 + 5 + 100 + 200 + ... + 600; the reserved drops and the reserved words not at all. */
-	assert_int_equal(sum, 3 + 5 + 100 * (1 + 2 + 3 + 4 + 5 + 6));
+	/* Every record-path cause: all dataplane ones but the send queue (500), record_failed. */
+	assert_int_equal(sum, 3 + 5 + 100 * (1 + 2 + 3 + 4 + 6 + 7 + 8) + 8888);
 	assert_int_equal(get_u64(j, "dropped_packets"), sum);
 	json_decref(j);
 }
@@ -138,7 +145,7 @@ static void test_stats_zero(void **state)
 	memset(&t, 0, sizeof(t));
 	j = api_stats_to_json(&t);
 	assert_non_null(j);
-	assert_int_equal(json_object_size(j), 10);
+	assert_int_equal(json_object_size(j), 12);
 	assert_int_equal(get_u64(j, "dropped_packets"), 0);
 	drops = json_object_get(j, "drops");
 	assert_int_equal(json_object_size(drops), api_drop_causes_n);

@@ -92,7 +92,8 @@ static void test_dataplane_side(void **state)
 	OFF(xrelay_dp_chan_stats, write_errors, 32);
 	OFF(xrelay_dp_chan_stats, send_errors, 40);
 	OFF(xrelay_dp_chan_stats, drops, 48);
-	OFF(xrelay_dp_chan_stats, reserved, 48 + 8 * XRELAY_DROP__MAX);
+	OFF(xrelay_dp_chan_stats, not_recorded, 48 + 8 * XRELAY_DROP__MAX);
+	OFF(xrelay_dp_chan_stats, record_failed, 56 + 8 * XRELAY_DROP__MAX);
 	assert_int_equal(XRELAY_DROP__MAX, 8);
 	OFF(xrelay_queue_stats, rx_frames, 0);
 	OFF(xrelay_queue_stats, rx_dropped, 8);
@@ -100,6 +101,7 @@ static void test_dataplane_side(void **state)
 	OFF(xrelay_queue_stats, rx_ring_full, 24);
 	OFF(xrelay_queue_stats, rx_fill_ring_empty, 32);
 	OFF(xrelay_queue_stats, tx_invalid_descs, 40);
+	OFF(xrelay_queue_stats, rx_bad_channel, 48);
 	OFF(xrelay_meta, config_gen, 8);
 	OFF(xrelay_meta, heartbeat_ns, 16);
 	OFF(xrelay_meta, dp_pid, 24);

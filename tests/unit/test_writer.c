@@ -34,7 +34,7 @@ static struct io_uring ring;
 static int tdir_seq;
 
 struct totals {
-	__u64 recorded, bytes, errors, dropped, opened, closed;
+	__u64 recorded, bytes, errors, dropped, dropped_no_file, opened, closed;
 };
 
 static void add(struct totals *t, const struct writer_report *r)
@@ -43,6 +43,7 @@ static void add(struct totals *t, const struct writer_report *r)
 	t->bytes += r->recorded_bytes;
 	t->errors += r->write_errors;
 	t->dropped += r->dropped;
+	t->dropped_no_file += r->dropped_no_file;
 	t->opened += r->opened[0] != '\0';
 	t->closed += r->closed[0] != '\0';
 }
@@ -264,6 +265,83 @@ static void test_disk_full(void **state)
 	assert_int_equal(umount(full), 0);
 }
 
+/*
+ * Every block buffer busy (a disk slower than the traffic): the record is refused with its own
+ * error, -ENOBUFS (the shard counts buffer_full), not a write failure; once the writes
+ * complete, recording goes on and every record taken is in the file.
+ */
+static void test_buffers_busy(void **state)
+{
+	static __u8 payload[16];
+	const __u8 a[4] = { 192, 0, 2, 1 }, b[4] = { 239, 1, 1, 1 };
+	struct ocf_envelope e = { .src_addr = a,
+				  .dst_addr = b,
+				  .src_len = 4,
+				  .dst_len = 4,
+				  .src_port = 1,
+				  .dst_port = 2,
+				  .payload_len = sizeof(payload) };
+	__u8 hdr[XRELAY_PACKET_HDR_MAX];
+	struct writer_report rep = {};
+	struct totals t = {};
+	__u64 now = 1795000000000000000ull, i, taken = 0;
+	struct writer *w;
+	int r = 0, parts = -1, files = -1;
+
+	(void)state;
+	fresh_dir(base);
+	w = new_writer(1ull << 40, 1000000, 1000000);
+	/* No completion is reaped: every finished block stays busy until pump(). */
+	for (i = 0; i < 200000; i++) {
+		int n;
+
+		e.seq = (int64_t)i;
+		e.ts_ns = (int64_t)now;
+		n = ocf_envelope_hdr(&e, hdr, sizeof(hdr));
+		assert_true(n > 0);
+		r = writer_add(w, &ring, hdr, (size_t)n, payload, sizeof(payload), now, &rep);
+		if (r)
+			break;
+		taken++;
+	}
+	assert_int_equal(r, -ENOBUFS);
+	assert_true(taken >= 63 * OCF_BLOCK_RECORDS_MAX);
+	add(&t, &rep);
+	pump(w, &t);
+	record(w, taken, 16, now, &t); /* room again */
+	taken++;
+	drain(w, &t);
+	assert_int_equal(t.recorded, taken);
+	assert_int_equal(t.dropped + t.dropped_no_file + t.errors, 0);
+	assert_int_equal(read_back(&parts, &files), (long)taken);
+}
+
+/*
+ * A block whose file cannot be opened (here: its folder was removed) is reported as records
+ * without a file (the shard counts no_writer), not as a failed write.
+ */
+static void test_no_file(void **state)
+{
+	struct writer_report rep = {};
+	struct totals t = {};
+	__u64 now = 1795000000000000000ull;
+	struct writer *w;
+
+	(void)state;
+	fresh_dir(base);
+	w = new_writer(1ull << 30, 1000, 10);
+	assert_int_equal(rmdir(dir), 0);
+	record(w, 0, 100, now, &t);
+	record(w, 1, 100, now, &t);
+	writer_tick(w, &ring, now + 20 * MS, false, &rep); /* flush: the file is opened now */
+	add(&t, &rep);
+	assert_int_equal(rep.dropped_no_file, 2);
+	assert_int_equal(rep.dropped, 0);
+	assert_int_equal(rep.error, -ENOENT);
+	drain(w, &t);
+	assert_int_equal(t.recorded, 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -295,6 +373,8 @@ int main(void)
 		cmocka_unit_test(test_blocks_rotation_drain),
 		cmocka_unit_test(test_rotation_by_age),
 		cmocka_unit_test(test_disk_full),
+		cmocka_unit_test(test_buffers_busy),
+		cmocka_unit_test(test_no_file),
 	};
 
 	return cmocka_run_group_tests_name("writer", tests, setup, teardown);

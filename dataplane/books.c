@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+/* The books at a dataplane's start; see books.h. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <bpf/bpf.h>
+
+#include "books.h"
+#include "stats.h"
+
+int books_settle_died(struct mapctl *m, __u64 *ret_died, unsigned int *ret_channels)
+{
+	struct xrelay_channel_cfg *all = malloc(sizeof(*all) * XRELAY_MAX_CHANNELS);
+	int seq_fd = mapctl_fd(m, XRELAY_MAP_SEQ);
+	unsigned int channels = 0;
+	__u64 died = 0;
+	__u32 id, q;
+	int r;
+
+	if (!all)
+		return -ENOMEM;
+	r = mapctl_channel_snapshot(m, all);
+	if (r)
+		goto out_free;
+	for (id = 0; id < XRELAY_MAX_CHANNELS; id++) {
+		bool touched = false;
+
+		if (all[id].state == XRELAY_CH_FREE)
+			continue;
+		for (q = 0; q < XRELAY_MAX_QUEUES; q++) {
+			struct xrelay_dp_chan_stats *row = stats_row(m, q, id);
+			__u32 idx = XRELAY_SEQ_INDEX(q, id);
+			__u64 given = 0, settled;
+
+			if (bpf_map_lookup_elem(seq_fd, &idx, &given)) {
+				r = -errno;
+				goto out_free;
+			}
+			settled = stats_settled(row);
+			if (given <= settled)
+				continue;
+			stats_add(&row->drops[XRELAY_DROP_DIED], given - settled);
+			died += given - settled;
+			touched = true;
+		}
+		channels += touched;
+	}
+	*ret_died = died;
+	*ret_channels = channels;
+out_free:
+	free(all);
+	return r;
+}
