@@ -2,8 +2,8 @@
 /*
  * The one scheme of a worker's io_uring user_data, so that its loop can tell whose each
  * completion is: bit 0 set, a send slot's index above it (resend.h); bit 0 clear and not 0,
- * a writer's block pointer (writer.h; pointers are aligned); 0 or LIBURING_UDATA_TIMEOUT,
- * liburing's own. Header-only and pure: decoded once per completion.
+ * a writer's operation (struct wop: a block's write or a file's fsync, writer.h; pointers are
+ * aligned); 0 or LIBURING_UDATA_TIMEOUT, liburing's own. Header-only and pure: decoded once per completion.
  */
 #ifndef XRELAY_DP_CQETAG_H
 #define XRELAY_DP_CQETAG_H
@@ -21,10 +21,10 @@ static inline __u64 cqetag_send(__u32 slot)
 	return ((__u64)slot << 1) | CQETAG_SEND;
 }
 
-/* The user_data of a writer's block @b (an aligned pointer). */
-static inline __u64 cqetag_block(const void *b)
+/* The user_data of a writer's operation @op (an aligned pointer). */
+static inline __u64 cqetag_wop(const void *op)
 {
-	return (__u64)(uintptr_t)b;
+	return (__u64)(uintptr_t)op;
 }
 
 static inline bool cqetag_is_send(__u64 ud)
@@ -38,8 +38,8 @@ static inline __u32 cqetag_slot(__u64 ud)
 	return (__u32)(ud >> 1);
 }
 
-/* The block of a writer's user_data (not cqetag_is_send, not 0). */
-static inline void *cqetag_to_block(__u64 ud)
+/* The writer's operation of a user_data (not cqetag_is_send, not 0). */
+static inline void *cqetag_to_wop(__u64 ud)
 {
 	return (void *)(uintptr_t)ud;
 }

@@ -36,6 +36,7 @@ struct dp_opts {
 	cpu_set_t io_cpus;   /* where the io-wq workers run; empty: each on its worker's CPU */
 	bool nic_timestamps; /* NIC receive timestamps (the PHC must run on UTC) */
 	bool xsk_tx_off;     /* every destination through its socket, none through the tx ring */
+	bool fsync_never;    /* --fsync never: closed files are renamed without an fsync */
 };
 
 struct dp {

@@ -63,6 +63,9 @@ static void usage(FILE *f)
 		"                          default: the kernel clock at XDP\n"
 		"  --xsk-tx on|off         send to IPv4 groups out of IF through the AF_XDP tx\n"
 		"                          ring, no socket (default on; off: sockets for all)\n"
+		"  --fsync close|never     sync a closed file, rename it, sync its folder (default\n"
+		"                          close: a closed .avro survives a power loss); never: just\n"
+		"                          rename\n"
 		"  -v, --verbose           debug logging\n"
 		"  -h, --help              this text\n"
 		"Signals: INT/TERM flush and close every file and exit; HUP starts new files now.\n",
@@ -241,6 +244,7 @@ int main(int argc, char **argv)
 		{ "busy-poll", no_argument, NULL, 'b' },
 		{ "nic-timestamps", no_argument, NULL, 'T' },
 		{ "xsk-tx", required_argument, NULL, 'X' },
+		{ "fsync", required_argument, NULL, 'Y' },
 		{ "spin-us", required_argument, NULL, 'U' },
 		{ "io-cpus", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -357,6 +361,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			dp.o.xsk_tx_off = !strcmp(optarg, "off");
+			break;
+		case 'Y':
+			if (strcmp(optarg, "close") && strcmp(optarg, "never")) {
+				pr_warn("--fsync: '%s' is neither close nor never", optarg);
+				return 2;
+			}
+			dp.o.fsync_never = !strcmp(optarg, "never");
 			break;
 		case 'v':
 			log_level = LOG_LEVEL_DEBUG;

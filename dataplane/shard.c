@@ -63,6 +63,7 @@ int shard_open(const struct dp *dp, struct io_uring *ring, const struct xrelay_c
 		.rotate_ns = (cfg->rotate_seconds ? cfg->rotate_seconds : dp->o.rotate_seconds) *
 			     1000000000ull,
 		.flush_ns = dp->o.flush_ms * 1000000ull,
+		.fsync = !dp->o.fsync_never,
 	};
 	struct shard *s = calloc(1, sizeof(*s));
 	int r;
@@ -145,11 +146,11 @@ void shard_tick(struct shard *s, __u64 now_ns, bool rotate)
 
 void shard_complete(void *block, int res)
 {
-	struct wblock *b = block;
-	struct shard *s = writer_block_owner(b);
+	struct wop *op = block;
+	struct shard *s = writer_op_owner(op);
 	struct writer_report rep = {};
 
-	writer_complete(s->wr, s->ring, b, res, &rep);
+	writer_complete(s->wr, s->ring, op, res, &rep);
 	shard_report(s, &rep);
 }
 

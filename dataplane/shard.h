@@ -41,8 +41,8 @@ void shard_record(struct shard *s, __u64 seq, __u64 ts_ns, const struct frame_pk
 void shard_tick(struct shard *s, __u64 now_ns, bool rotate);
 
 /*
- * A write completed: @block is the completion's user_data (cqetag_to_block), @res its result.
- * Counts and logs what it finished.
+ * A writer's operation completed: @block is the completion's user_data (cqetag_to_wop), @res
+ * its result. Counts and logs what it finished.
  */
 void shard_complete(void *block, int res);
 

@@ -84,7 +84,7 @@ static void reap(struct worker *w)
 		if (cqetag_is_send(ud))
 			resend_complete(&w->rs, cqetag_slot(ud), cqe->res);
 		else if (ud)
-			shard_complete(cqetag_to_block(ud), cqe->res);
+			shard_complete(cqetag_to_wop(ud), cqe->res);
 	}
 	io_uring_cq_advance(&w->ring, n);
 }

@@ -13,10 +13,16 @@
  * its last record: writes past the cut that finish later are cut too, the file being cut when
  * its last write is done), counts the records of that block and of every block after it as
  * dropped, and the shard continues in a new file.
+ *
+ * Closing a file, with fsync on (the default): its last write done, an fsync of the file goes
+ * through the ring; when it completes the file is renamed from .part to .avro, and an fsync of
+ * the folder makes the rename durable; only then is the file off the closing list. Nothing
+ * of it blocks the worker.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cqetag.h"
 #include "writer.h"
@@ -31,8 +37,26 @@
 #define NBLOCKS 64
 #define MAX_TRIES 3 /* a failed write is tried this often in all */
 
+/*
+ * What a writer's io_uring user_data points to (cqetag.h): a block's write, or a file's fsync.
+ * The first member of both.
+ */
+struct wop {
+	struct writer *w;
+	bool is_file;
+};
+
+enum wfile_sync {
+	SYNC_NONE = 0,	/* not asked yet */
+	SYNC_FILE,	/* the file's fsync in flight */
+	SYNC_FILE_DONE, /* the file is on disk: rename it */
+	SYNC_DIR,	/* renamed; the folder's fsync in flight */
+};
+
 struct wfile {
+	struct wop op;
 	struct ocf_file *f;
+	enum wfile_sync sync;
 	__u64 start_ns;
 	unsigned int inflight; /* blocks queued on it, done or not */
 	struct wblock *head, *tail;
@@ -44,7 +68,7 @@ struct wfile {
 };
 
 struct wblock {
-	struct writer *w;
+	struct wop op;
 	struct ocf_block *b;
 	struct wfile *wf;
 	bool busy;
@@ -86,7 +110,7 @@ int writer_new(const struct writer_opts *o, struct writer **ret)
 	strcpy(w->channel, o->channel);
 	w->o.channel = w->channel;
 	for (i = 0; i < NBLOCKS; i++)
-		w->blocks[i].w = w;
+		w->blocks[i].op.w = w;
 	*ret = w;
 	return 0;
 }
@@ -125,29 +149,85 @@ static void block_put(struct wblock *b)
 	b->busy = false;
 }
 
-static void file_finish(struct writer *w, struct wfile *wf, struct writer_report *rep)
+static void closing_unlink(struct writer *w, struct wfile *wf)
 {
 	struct wfile **pp;
-	int r;
 
 	for (pp = &w->closing; *pp; pp = &(*pp)->next)
 		if (*pp == wf) {
 			*pp = wf->next;
 			break;
 		}
-	if (wf->broken) {
-		r = ocf_file_rewind(wf->f, wf->cut_off, wf->cut_records);
-		if (r)
-			rep->error = r;
+}
+
+/* An fsync of @fd for @wf through the ring; false if no submission entry could be had. */
+static bool sync_submit(struct writer *w, struct io_uring *ring, struct wfile *wf, int fd)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe) {
+		(void)io_uring_submit(ring);
+		sqe = io_uring_get_sqe(ring);
+		if (!sqe)
+			return false;
 	}
-	r = ocf_file_close(wf->f, OCF_F_DROP_EMPTY, rep->closed, sizeof(rep->closed));
-	if (r < 0)
-		rep->error = r;
+	io_uring_prep_fsync(sqe, fd, 0);
+	io_uring_sqe_set_data64(sqe, cqetag_wop(&wf->op));
+	w->inflight++;
+	return true;
+}
+
+/*
+ * @wf's writes are all done: cut it back if broken, have it on disk (fsync), rename it, have
+ * the rename on disk (the folder's fsync), free it. Called again as each fsync completes.
+ */
+static void file_finish(struct writer *w, struct io_uring *ring, struct wfile *wf,
+			struct writer_report *rep)
+{
+	int r;
+
+	if (wf->sync == SYNC_NONE) {
+		if (wf->broken) {
+			r = ocf_file_rewind(wf->f, wf->cut_off, wf->cut_records);
+			if (r)
+				rep->error = r;
+		}
+		wf->sync = SYNC_FILE_DONE;
+		if (w->o.fsync && ocf_file_records(wf->f)) {
+			if (sync_submit(w, ring, wf, ocf_file_fd(wf->f))) {
+				wf->sync = SYNC_FILE;
+				return;
+			}
+			if (fsync(ocf_file_fd(wf->f)) < 0) /* the ring is full: the slow way */
+				rep->error = -errno;
+		}
+	}
+	if (wf->sync == SYNC_FILE)
+		return;
+	if (wf->sync == SYNC_FILE_DONE) {
+		bool kept;
+
+		r = ocf_file_close(wf->f, OCF_F_DROP_EMPTY, rep->closed, sizeof(rep->closed));
+		wf->f = NULL;
+		if (r < 0)
+			rep->error = r;
+		kept = r == 0;
+		if (kept && w->o.fsync) {
+			if (sync_submit(w, ring, wf, w->o.dir_fd)) {
+				wf->sync = SYNC_DIR;
+				return;
+			}
+			if (fsync(w->o.dir_fd) < 0)
+				rep->error = -errno;
+		}
+	}
+	closing_unlink(w, wf);
 	free(wf);
 }
 
 /* No more blocks go to @wf; it is closed when its writes are done. */
-static void file_retire(struct writer *w, struct wfile *wf, struct writer_report *rep)
+static void file_retire(struct writer *w, struct io_uring *ring, struct wfile *wf,
+			struct writer_report *rep)
 {
 	if (w->cur == wf)
 		w->cur = NULL;
@@ -155,7 +235,7 @@ static void file_retire(struct writer *w, struct wfile *wf, struct writer_report
 	wf->next = w->closing;
 	w->closing = wf;
 	if (!wf->inflight)
-		file_finish(w, wf, rep);
+		file_finish(w, ring, wf, rep);
 }
 
 static int file_open(struct writer *w, __u64 now_ns, struct writer_report *rep)
@@ -177,6 +257,8 @@ static int file_open(struct writer *w, __u64 now_ns, struct writer_report *rep)
 		rep->error = r;
 		return r;
 	}
+	wf->op.w = w;
+	wf->op.is_file = true;
 	wf->start_ns = now_ns;
 	w->cur = wf;
 	strncpy(rep->opened, ocf_file_name(wf->f), sizeof(rep->opened) - 1);
@@ -209,7 +291,7 @@ static void file_kick(struct io_uring *ring, struct wfile *wf)
 		}
 		io_uring_prep_writev(sqe, ocf_file_fd(wf->f), b->iov, (unsigned int)b->iovcnt,
 				     b->off);
-		io_uring_sqe_set_data64(sqe, cqetag_block(b));
+		io_uring_sqe_set_data64(sqe, cqetag_wop(&b->op));
 		b->writing = true;
 	}
 }
@@ -264,7 +346,7 @@ static void submit_fill(struct writer *w, struct io_uring *ring, struct writer_r
 	w->inflight++;
 	file_enqueue(ring, wf, b);
 	if (ocf_file_size(wf->f) >= w->o.rotate_bytes)
-		file_retire(w, wf, rep);
+		file_retire(w, ring, wf, rep);
 }
 
 int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t hdr_len,
@@ -314,7 +396,7 @@ void writer_tick(struct writer *w, struct io_uring *ring, __u64 now_ns, bool rot
 		submit_fill(w, ring, rep);
 	if (w->cur && (rotate || now_ns - w->cur->start_ns >= w->o.rotate_ns ||
 		       ocf_file_size(w->cur->f) >= w->o.rotate_bytes))
-		file_retire(w, w->cur, rep);
+		file_retire(w, ring, w->cur, rep);
 }
 
 /*
@@ -341,13 +423,38 @@ static void file_retire_done(struct writer *w, struct wfile *wf, struct writer_r
 	}
 }
 
-void writer_complete(struct writer *w, struct io_uring *ring, struct wblock *b, int res,
+/* An fsync of @wf (the file's or its folder's) completed with @res. */
+static void sync_complete(struct writer *w, struct io_uring *ring, struct wfile *wf, int res,
+			  struct writer_report *rep)
+{
+	w->inflight--;
+	if (res < 0) {
+		/* Not known to be on disk: said in the log and counted; the file is kept. */
+		rep->write_errors++;
+		rep->error = res;
+	}
+	if (wf->sync == SYNC_FILE) {
+		wf->sync = SYNC_FILE_DONE;
+		file_finish(w, ring, wf, rep);
+		return;
+	}
+	closing_unlink(w, wf);
+	free(wf);
+}
+
+void writer_complete(struct writer *w, struct io_uring *ring, struct wop *op, int res,
 		     struct writer_report *rep)
 {
-	struct wfile *wf = b->wf;
+	struct wblock *b = (struct wblock *)op;
+	struct wfile *wf;
 	size_t left = 0;
 	int i;
 
+	if (op->is_file) {
+		sync_complete(w, ring, (struct wfile *)op, res, rep);
+		return;
+	}
+	wf = b->wf;
 	for (i = 0; i < b->iovcnt; i++)
 		left += b->iov[i].iov_len;
 	b->writing = false;
@@ -378,9 +485,9 @@ void writer_complete(struct writer *w, struct io_uring *ring, struct wblock *b, 
 		file_kick(ring, wf); /* its waiting blocks are done, unwritten */
 	file_retire_done(w, wf, rep);
 	if (wf->broken && !wf->closing)
-		file_retire(w, wf, rep);
+		file_retire(w, ring, wf, rep);
 	else if (wf->closing && !wf->inflight)
-		file_finish(w, wf, rep);
+		file_finish(w, ring, wf, rep);
 }
 
 bool writer_drain(struct writer *w, struct io_uring *ring, struct writer_report *rep)
@@ -392,7 +499,7 @@ bool writer_drain(struct writer *w, struct io_uring *ring, struct writer_report 
 	if (w->fill)
 		submit_fill(w, ring, rep);
 	if (w->cur)
-		file_retire(w, w->cur, rep);
+		file_retire(w, ring, w->cur, rep);
 	return !w->inflight && !w->closing;
 }
 
@@ -412,7 +519,7 @@ void writer_free(struct writer *w)
 	free(w);
 }
 
-void *writer_block_owner(const struct wblock *b)
+void *writer_op_owner(const struct wop *op)
 {
-	return b->w->o.owner;
+	return op->w->o.owner;
 }

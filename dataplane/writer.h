@@ -18,7 +18,7 @@
 #include "ocf.h"
 
 struct writer;
-struct wblock;
+struct wop;
 
 struct writer_opts {
 	int dir_fd;	     /* <out>/<channel>, kept open by the caller */
@@ -28,7 +28,8 @@ struct writer_opts {
 	__u64 rotate_bytes;
 	__u64 rotate_ns;
 	__u64 flush_ns; /* the longest a record waits in memory before its block is written */
-	void *owner;	/* the caller's, given back by writer_block_owner */
+	void *owner;	/* the caller's, given back by writer_op_owner */
+	bool fsync;	/* a closed file is synced, renamed, and its folder synced */
 };
 
 /* What a completion or a tick changed, for the caller's counters and logs. */
@@ -61,8 +62,11 @@ int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t 
 void writer_tick(struct writer *w, struct io_uring *ring, __u64 now_ns, bool rotate,
 		 struct writer_report *rep);
 
-/* A write of @b completed with @res (the CQE's). May resubmit; may close a file. */
-void writer_complete(struct writer *w, struct io_uring *ring, struct wblock *b, int res,
+/*
+ * A writer's operation @op (a block's write, a file's fsync) completed with @res (the CQE's).
+ * May resubmit; may close a file.
+ */
+void writer_complete(struct writer *w, struct io_uring *ring, struct wop *op, int res,
 		     struct writer_report *rep);
 
 /*
@@ -78,9 +82,9 @@ void writer_free(struct writer *w);
 unsigned int writer_inflight(const struct writer *w);
 
 /*
- * A writer's SQEs carry its struct wblock pointer as user_data (cqetag.h); this gives back
- * the owner of the writer that submitted it.
+ * A writer's SQEs carry a struct wop pointer as user_data (cqetag.h); this gives back the
+ * owner of the writer that submitted it.
  */
-void *writer_block_owner(const struct wblock *b);
+void *writer_op_owner(const struct wop *op);
 
 #endif

@@ -139,7 +139,7 @@ static void reap(struct fx *x)
 		if (cqetag_is_send(cqe->user_data))
 			resend_complete(&x->rs, cqetag_slot(cqe->user_data), cqe->res);
 		else if (cqe->user_data && cqe->user_data != LIBURING_UDATA_TIMEOUT)
-			shard_complete(cqetag_to_block(cqe->user_data), cqe->res);
+			shard_complete(cqetag_to_wop(cqe->user_data), cqe->res);
 	}
 	io_uring_cq_advance(&x->ring, n);
 }
