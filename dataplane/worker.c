@@ -64,6 +64,7 @@ struct worker {
 	struct xrelay_queue_stats *qst;
 	__u64 last_rx;	   /* CLOCK_REALTIME of the last batch that had frames */
 	__u64 last_house;  /* CLOCK_REALTIME of the last housekeeping */
+	bool leak;	   /* stopped with I/O in flight: its buffers must outlive the process */
 	bool tail_counted; /* since the last frame, the tails were counted (account_tail) */
 	bool stop_grace;   /* stopping: the ring was found empty once after the grace poll */
 };
@@ -209,6 +210,43 @@ static void ring_iowq_cpus(struct worker *w)
 			w->queue, strerror(-r), r == -EINVAL ? "; needs Linux 5.14" : "");
 }
 
+/* Nothing of this worker is in flight: no write, no fsync, no send, no transmission. */
+static bool worker_idle(struct worker *w)
+{
+	return chantab_drained(&w->tab) && !io_uring_sq_ready(&w->ring) && resend_idle(&w->rs);
+}
+
+/*
+ * Past the stop deadline with I/O still in flight (a dead disk): ask the kernel to cancel all
+ * of it (IORING_ASYNC_CANCEL_ANY, Linux 5.19+) and take the completions for a bounded time.
+ * What is still in flight then keeps its memory: the block buffers and the UMEM are never
+ * freed under a write or a send (w->leak); the process is about to exit anyway.
+ */
+static void cancel_inflight(struct worker *w)
+{
+	struct __kernel_timespec ts = { .tv_nsec = 100 * 1000000 };
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+	struct io_uring_cqe *cqe;
+	int i;
+
+	if (sqe) {
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data64(sqe, 0);
+	}
+	for (i = 0; i < 10 && !worker_idle(w); i++) {
+		(void)io_uring_submit(&w->ring);
+		(void)io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
+		reap(w);
+		resend_reap_tx(&w->rs);
+		chantab_reconcile(&w->tab);
+	}
+	w->leak = !worker_idle(w);
+	if (w->leak)
+		pr_warn("queue %u: writes or sends still in flight after cancelling: their buffers "
+			"are kept until the process exits",
+			w->queue);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -273,13 +311,13 @@ static void *worker_main(void *arg)
 		}
 		chantab_reconcile(&w->tab);
 		if (stopping) {
-			if (chantab_drained(&w->tab) && !io_uring_sq_ready(&w->ring) &&
-			    resend_idle(&w->rs))
+			if (worker_idle(w))
 				break;
 			if (dp_now_mono() > stop_deadline) {
 				pr_warn("queue %u: writes or sends still in flight after %llu s; leaving "
 					"their files as .part, recovered at the next start",
 					w->queue, STOP_DEADLINE_NS / 1000000000ull);
+				cancel_inflight(w);
 				break;
 			}
 			{
@@ -412,6 +450,14 @@ void worker_destroy(struct worker *w)
 {
 	if (!w)
 		return;
+	if (w->leak) {
+		/*
+		 * I/O of this worker may still read its block buffers and UMEM frames: out of
+		 * the XSKMAP, but nothing freed (see cancel_inflight).
+		 */
+		(void)bpf_map_delete_elem(mapctl_fd(w->dp->m, XRELAY_MAP_XSKS), &w->queue);
+		return;
+	}
 	if (w->tab.dp)
 		chantab_fini(&w->tab);
 	umem_destroy(w->u, w->queue, mapctl_fd(w->dp->m, XRELAY_MAP_XSKS));
