@@ -18,6 +18,7 @@
 
 struct follow;
 struct worker;
+struct budget;
 
 struct dp_opts {
 	const char *ifname;
@@ -37,11 +38,13 @@ struct dp_opts {
 	bool nic_timestamps; /* NIC receive timestamps (the PHC must run on UTC) */
 	bool xsk_tx_off;     /* every destination through its socket, none through the tx ring */
 	bool fsync_never;    /* --fsync never: closed files are renamed without an fsync */
+	__u64 buffer_mb;     /* --buffer-mb: all block buffers together; 0 = the default */
 };
 
 struct dp {
 	struct dp_opts o;
 	struct mapctl *m;
+	struct budget *budget; /* every shard's block memory (--buffer-mb) */
 	int out_fd;
 	int ifindex;
 	unsigned int nqueues;

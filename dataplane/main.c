@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "books.h"
+#include "budget.h"
 #include "dp.h"
 #include "follow.h"
 #include "worker.h"
@@ -63,6 +64,9 @@ static void usage(FILE *f)
 		"                          default: the kernel clock at XDP\n"
 		"  --xsk-tx on|off         send to IPv4 groups out of IF through the AF_XDP tx\n"
 		"                          ring, no socket (default on; off: sockets for all)\n"
+		"  --buffer-mb N           memory for all record blocks together (default: an eighth\n"
+		"                          of the RAM, 64 to 1024); past it records are dropped and\n"
+		"                          counted as buffer_full\n"
 		"  --fsync close|never     sync a closed file, rename it, sync its folder (default\n"
 		"                          close: a closed .avro survives a power loss); never: just\n"
 		"                          rename\n"
@@ -228,8 +232,18 @@ static void heartbeat(struct dp *dp)
 	__atomic_store_n(&meta->heartbeat_ns, dp_now_mono(), __ATOMIC_RELEASE);
 }
 
+/* An eighth of the RAM, from 64 to 1024 MiB: room for 16-128 shards at full depth. */
+static __u64 default_buffer_mb(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	__u64 mb = pages > 0 && page > 0 ? ((__u64)pages * (__u64)page >> 20) / 8 : 256;
+
+	return mb < 64 ? 64 : mb > 1024 ? 1024 : mb;
+}
+
 int main(int argc, char **argv)
 {
+	static struct budget budget;
 	static const struct option longopts[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "out", required_argument, NULL, 'o' },
@@ -245,6 +259,7 @@ int main(int argc, char **argv)
 		{ "nic-timestamps", no_argument, NULL, 'T' },
 		{ "xsk-tx", required_argument, NULL, 'X' },
 		{ "fsync", required_argument, NULL, 'Y' },
+		{ "buffer-mb", required_argument, NULL, 'M' },
 		{ "spin-us", required_argument, NULL, 'U' },
 		{ "io-cpus", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -362,6 +377,10 @@ int main(int argc, char **argv)
 			}
 			dp.o.xsk_tx_off = !strcmp(optarg, "off");
 			break;
+		case 'M':
+			if (cli_parse_u64("--buffer-mb", optarg, 8, 1ull << 20, &dp.o.buffer_mb))
+				return 2;
+			break;
 		case 'Y':
 			if (strcmp(optarg, "close") && strcmp(optarg, "never")) {
 				pr_warn("--fsync: '%s' is neither close nor never", optarg);
@@ -431,6 +450,10 @@ int main(int argc, char **argv)
 		goto out_maps;
 	}
 	recover_leftovers(dp.out_fd, dp.o.out_dir);
+	budget.limit = (dp.o.buffer_mb ? dp.o.buffer_mb : default_buffer_mb()) << 20;
+	dp.budget = &budget;
+	pr_info("record blocks may take %llu MiB in all (--buffer-mb)",
+		(unsigned long long)(budget.limit >> 20));
 	{
 		unsigned int nch = 0;
 		__u64 died = 0;

@@ -83,6 +83,13 @@ out_nomem:
 	return -ENOMEM;
 }
 
+size_t ocf_block_footprint(const struct ocf_block *b)
+{
+	/* The buffer, the block, and deflate's state (zlib: about 256 KiB at level 1-9). */
+	return sizeof(*b) + OCF_BLOCK_PREFIX_MAX + b->cap + OCF_SYNC_SIZE +
+	       (b->z_ready ? 268u * 1024 : 0);
+}
+
 void ocf_block_free(struct ocf_block *b)
 {
 	if (!b)

@@ -48,6 +48,9 @@ struct ocf_block_opts {
  */
 int ocf_block_new(const struct ocf_block_opts *o, struct ocf_block **ret);
 
+/* The memory @b holds, in bytes (its buffer and codec state): what a memory budget charges. */
+size_t ocf_block_footprint(const struct ocf_block *b);
+
 /* Free a block. Accepts NULL. Its write must not be in flight. */
 void ocf_block_free(struct ocf_block *b);
 

@@ -64,6 +64,7 @@ int shard_open(const struct dp *dp, struct io_uring *ring, const struct xrelay_c
 			     1000000000ull,
 		.flush_ns = dp->o.flush_ms * 1000000ull,
 		.fsync = !dp->o.fsync_never,
+		.budget = dp->budget,
 	};
 	struct shard *s = calloc(1, sizeof(*s));
 	int r;

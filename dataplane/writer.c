@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "cqetag.h"
 #include "writer.h"
 
@@ -36,6 +37,11 @@
  */
 #define NBLOCKS 64
 #define MAX_TRIES 3 /* a failed write is tried this often in all */
+/*
+ * Idle buffers a shard keeps for its next blocks; past that they are freed, so a burst's
+ * buffers go back to the budget (and to the other shards) once it is written.
+ */
+#define IDLE_KEEP 4
 
 /*
  * What a writer's io_uring user_data points to (cqetag.h): a block's write, or a file's fsync.
@@ -94,6 +100,7 @@ struct writer {
 	struct wfile *cur;
 	struct wfile *closing;
 	unsigned int inflight;
+	unsigned int idle; /* blocks with a buffer, not busy */
 };
 
 int writer_new(const struct writer_opts *o, struct writer **ret)
@@ -115,38 +122,69 @@ int writer_new(const struct writer_opts *o, struct writer **ret)
 	return 0;
 }
 
+/* Free @b's buffer and give its bytes back to the budget. */
+static void block_unmake(struct writer *w, struct wblock *b)
+{
+	if (!b->b)
+		return;
+	if (w->o.budget)
+		budget_give(w->o.budget, ocf_block_footprint(b->b));
+	ocf_block_free(b->b);
+	b->b = NULL;
+}
+
 static struct wblock *block_get(struct writer *w)
 {
 	const struct ocf_block_opts bo = {
 		.codec = w->o.codec,
 		.max_records = OCF_BLOCK_RECORDS_MAX,
 	};
+	struct wblock *b = NULL;
 	int i;
 
-	for (i = 0; i < NBLOCKS; i++) {
-		struct wblock *b = &w->blocks[i];
-
-		if (b->busy)
-			continue;
-		/* Block buffers are made on first use: an idle shard costs no memory. */
-		if (!b->b && ocf_block_new(&bo, &b->b))
+	/* A buffer made before and idle first; else a slot whose buffer is made now. */
+	for (i = 0; i < NBLOCKS && !b; i++)
+		if (!w->blocks[i].busy && w->blocks[i].b)
+			b = &w->blocks[i];
+	for (i = 0; i < NBLOCKS && !b; i++)
+		if (!w->blocks[i].busy)
+			b = &w->blocks[i];
+	if (!b)
+		return NULL;
+	if (b->b) {
+		w->idle--;
+	} else {
+		/* Made on first use (an idle shard costs no memory), if the budget has room. */
+		if (ocf_block_new(&bo, &b->b))
 			return NULL;
-		b->busy = true;
-		b->records = 0;
-		b->payload_bytes = 0;
-		b->tries = 0;
-		b->writing = false;
-		b->done = false;
-		b->wf = NULL;
-		return b;
+		if (w->o.budget && !budget_take(w->o.budget, ocf_block_footprint(b->b))) {
+			ocf_block_free(b->b);
+			b->b = NULL;
+			return NULL;
+		}
 	}
-	return NULL;
+	b->busy = true;
+	b->records = 0;
+	b->payload_bytes = 0;
+	b->tries = 0;
+	b->writing = false;
+	b->done = false;
+	b->wf = NULL;
+	return b;
 }
 
+/* The buffer of @b back to its writer: kept for the next block, or freed past IDLE_KEEP. */
 static void block_put(struct wblock *b)
 {
-	ocf_block_reset(b->b);
+	struct writer *w = b->op.w;
+
 	b->busy = false;
+	if (w->idle >= IDLE_KEEP) {
+		block_unmake(w, b);
+		return;
+	}
+	ocf_block_reset(b->b);
+	w->idle++;
 }
 
 static void closing_unlink(struct writer *w, struct wfile *wf)
@@ -515,7 +553,7 @@ void writer_free(struct writer *w)
 	if (!w)
 		return;
 	for (i = 0; i < NBLOCKS; i++)
-		ocf_block_free(w->blocks[i].b);
+		block_unmake(w, &w->blocks[i]);
 	free(w);
 }
 

@@ -19,6 +19,7 @@
 
 struct writer;
 struct wop;
+struct budget;
 
 struct writer_opts {
 	int dir_fd;	     /* <out>/<channel>, kept open by the caller */
@@ -30,6 +31,7 @@ struct writer_opts {
 	__u64 flush_ns; /* the longest a record waits in memory before its block is written */
 	void *owner;	/* the caller's, given back by writer_op_owner */
 	bool fsync;	/* a closed file is synced, renamed, and its folder synced */
+	struct budget *budget; /* block memory shared with other writers; NULL: unbounded */
 };
 
 /* What a completion or a tick changed, for the caller's counters and logs. */
@@ -49,7 +51,8 @@ int writer_new(const struct writer_opts *o, struct writer **ret);
 /*
  * Add one record ([@hdr][@payload]). A full block is written first (opening a file when none
  * is open; if that fails, that block's records are reported in dropped_no_file). Returns 0 or
- * -errno: the record was not taken (count it as dropped: -ENOBUFS every block buffer busy,
+ * -errno: the record was not taken (count it as dropped: -ENOBUFS every block buffer busy
+ * or the memory budget spent,
  * -EMSGSIZE longer than a block, another -errno the codec's failure).
  */
 int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t hdr_len,

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <liburing.h>
 
+#include "../../dataplane/budget.h"
 #include "../../dataplane/writer.h"
 #include "testenv.h"
 #include "xrelay/avro.h"
@@ -101,9 +102,12 @@ static void fresh_dir(const char *parent)
 	assert_true(dir_fd >= 0);
 }
 
+static struct budget *next_budget; /* the budget new_writer gives its writer */
+
 static struct writer *new_writer(__u64 rotate_bytes, __u64 rotate_ms, __u64 flush_ms)
 {
 	struct writer_opts o = {
+		.budget = next_budget,
 		.dir_fd = dir_fd,
 		.channel = "wtest",
 		.queue = 3,
@@ -342,6 +346,86 @@ static void test_no_file(void **state)
 	assert_int_equal(t.recorded, 0);
 }
 
+/* Add records of 16 bytes to @w until it refuses one; returns how many it took and the error. */
+static __u64 add_until_refused(struct writer *w, __u64 first, int *ret_err)
+{
+	static __u8 payload[16];
+	const __u8 a[4] = { 192, 0, 2, 1 }, b[4] = { 239, 1, 1, 1 };
+	struct ocf_envelope e = { .src_addr = a,
+				  .dst_addr = b,
+				  .src_len = 4,
+				  .dst_len = 4,
+				  .src_port = 1,
+				  .dst_port = 2,
+				  .payload_len = sizeof(payload) };
+	__u64 now = 1795000000000000000ull, i;
+	__u8 hdr[XRELAY_PACKET_HDR_MAX];
+	int r = 0;
+
+	for (i = first; i < first + 200000; i++) {
+		struct writer_report rep = {};
+		int n;
+
+		e.seq = (int64_t)i;
+		e.ts_ns = (int64_t)now;
+		n = ocf_envelope_hdr(&e, hdr, sizeof(hdr));
+		assert_true(n > 0);
+		r = writer_add(w, &ring, hdr, (size_t)n, payload, sizeof(payload), now, &rep);
+		if (r)
+			break;
+	}
+	*ret_err = r;
+	return i - first;
+}
+
+/*
+ * One memory budget for every writer: a burst takes buffers up to it, the next record is
+ * refused (-ENOBUFS, counted buffer_full) rather than memory grown; once written, the burst's
+ * buffers past the few a writer keeps go back, and another writer can record again.
+ */
+static void test_memory_budget(void **state)
+{
+	const struct ocf_block_opts bo = { .codec = OCF_CODEC_NULL,
+					   .max_records = OCF_BLOCK_RECORDS_MAX };
+	struct ocf_block *probe;
+	struct budget budget = {};
+	struct totals ta = {}, tb = {};
+	struct writer *a, *b;
+	__u64 fp, took;
+	int r;
+
+	(void)state;
+	assert_int_equal(ocf_block_new(&bo, &probe), 0);
+	fp = ocf_block_footprint(probe);
+	ocf_block_free(probe);
+	budget.limit = 6 * fp;
+	next_budget = &budget;
+	fresh_dir(base);
+	a = new_writer(1ull << 40, 1000000, 1000000);
+	fresh_dir(base);
+	b = new_writer(1ull << 40, 1000000, 1000000);
+	next_budget = NULL;
+
+	took = add_until_refused(a, 0, &r);
+	assert_int_equal(r, -ENOBUFS);
+	assert_int_equal(took, 6 * OCF_BLOCK_RECORDS_MAX); /* 6 blocks, all being written */
+	assert_int_equal(budget.used, 6 * fp);
+	assert_int_equal(add_until_refused(b, 0, &r), 0); /* b gets nothing */
+	assert_int_equal(r, -ENOBUFS);
+	pump(a, &ta);
+	assert_int_equal(ta.recorded, 6 * OCF_BLOCK_RECORDS_MAX);
+	/* a keeps 4 idle buffers; the other two went back: b records two blocks' worth. */
+	assert_int_equal(budget.used, 4 * fp);
+	took = add_until_refused(b, 0, &r);
+	assert_int_equal(r, -ENOBUFS);
+	assert_int_equal(took, 2 * OCF_BLOCK_RECORDS_MAX);
+	drain(a, &ta);
+	drain(b, &tb);
+	assert_int_equal(ta.recorded, 6 * OCF_BLOCK_RECORDS_MAX);
+	assert_int_equal(tb.recorded, 2 * OCF_BLOCK_RECORDS_MAX);
+	assert_int_equal(budget.used, 0); /* every byte back */
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -375,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_buffers_busy),
 		cmocka_unit_test(test_no_file),
+		cmocka_unit_test(test_memory_budget),
 	};
 
 	return cmocka_run_group_tests_name("writer", tests, setup, teardown);
