@@ -289,12 +289,78 @@ static int teardown(void **state)
 	return 0;
 }
 
+/*
+ * Records whose payload comes in pieces (a datagram over several UMEM frames): written as the
+ * joined payload, which python3-avro reads back byte for byte; too many pieces are refused.
+ */
+static void test_pieces(void **state)
+{
+	static __u8 payload[8000];
+	const __u8 a[4] = { 192, 0, 2, 1 }, b[4] = { 192, 0, 2, 2 };
+	struct ocf_envelope e = {
+		.src_addr = a,
+		.dst_addr = b,
+		.src_len = 4,
+		.dst_len = 4,
+		.src_port = 40000,
+		.dst_port = 5000,
+		.payload_len = sizeof(payload),
+	};
+	struct iovec iov[WRITER_PIECES_MAX + 1];
+	__u8 hdr[XRELAY_PACKET_HDR_MAX];
+	struct writer_report rep = {};
+	struct totals t = {};
+	__u64 now = 1795000000000000000ull;
+	char cmd[4600], want[64], line[20000];
+	struct writer *w;
+	int n, i, parts = -1, files = -1;
+	FILE *p;
+
+	(void)state;
+	for (i = 0; i < (int)sizeof(payload); i++)
+		payload[i] = (__u8)(i * 7 + i / 256);
+	fresh_dir(base);
+	w = new_writer(1 << 20, 1000, 100);
+	n = ocf_envelope_hdr(&e, hdr, sizeof(hdr));
+	assert_true(n > 0);
+	iov[0] = (struct iovec){ .iov_base = payload, .iov_len = 3000 };
+	iov[1] = (struct iovec){ .iov_base = payload + 3000, .iov_len = 0 };
+	iov[2] = (struct iovec){ .iov_base = payload + 3000, .iov_len = 3840 };
+	iov[3] = (struct iovec){ .iov_base = payload + 6840, .iov_len = 1160 };
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(writer_addv(w, &ring, hdr, (size_t)n, iov, 4, now, &rep), 0);
+		add(&t, &rep);
+	}
+	assert_int_equal(
+		writer_addv(w, &ring, hdr, (size_t)n, iov, WRITER_PIECES_MAX + 1, now, &rep),
+		-EMSGSIZE);
+	drain(w, &t);
+	assert_int_equal(t.recorded, 3);
+	assert_int_equal(t.bytes, 3 * sizeof(payload));
+	assert_int_equal(read_back(&parts, &files), 3);
+	/* The first record's payload, as the reader prints it (hex), is the whole payload. */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && /usr/bin/python3 %s/tests/util/avro_read.py *.avro | sed -n 2p | "
+		 "/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[\"payload\"])'",
+		 dir, root);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	pclose(p);
+	assert_int_equal(strlen(line), 2 * sizeof(payload) + 1);
+	for (i = 0; i < (int)sizeof(payload); i += 997) {
+		snprintf(want, sizeof(want), "%02x", payload[i]);
+		assert_memory_equal(line + 2 * i, want, 2);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blocks_rotation_drain),
 		cmocka_unit_test(test_rotation_by_age),
 		cmocka_unit_test(test_disk_full),
+		cmocka_unit_test(test_pieces),
 	};
 
 	return cmocka_run_group_tests_name("writer", tests, setup, teardown);
