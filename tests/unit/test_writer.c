@@ -64,10 +64,9 @@ static void pump(struct writer *w, struct totals *t)
 	}
 }
 
-static void record(struct writer *w, __u64 seq, size_t plen, __u64 now, struct totals *t)
+/* The envelope header of record @seq, received at @now, of @plen payload bytes, into @hdr. */
+static size_t envelope(__u8 hdr[XRELAY_PACKET_HDR_MAX], __u64 seq, __u64 now, size_t plen)
 {
-	static __u8 payload[2000];
-	__u8 hdr[XRELAY_PACKET_HDR_MAX];
 	const __u8 a[4] = { 192, 0, 2, 1 }, b[4] = { 239, 1, 1, 1 };
 	struct ocf_envelope e = {
 		.seq = (int64_t)seq,
@@ -80,12 +79,21 @@ static void record(struct writer *w, __u64 seq, size_t plen, __u64 now, struct t
 		.dst_port = 5000,
 		.payload_len = (uint32_t)plen,
 	};
-	struct writer_report rep = {};
-	int n = ocf_envelope_hdr(&e, hdr, sizeof(hdr));
+	int n = ocf_envelope_hdr(&e, hdr, XRELAY_PACKET_HDR_MAX);
 
 	assert_true(n > 0);
+	return (size_t)n;
+}
+
+static void record(struct writer *w, __u64 seq, size_t plen, __u64 now, struct totals *t)
+{
+	static __u8 payload[2000];
+	__u8 hdr[XRELAY_PACKET_HDR_MAX];
+	struct writer_report rep = {};
+	size_t n = envelope(hdr, seq, now, plen);
+
 	memset(payload, (int)(seq & 0xff), plen);
-	assert_int_equal(writer_add(w, &ring, hdr, (size_t)n, payload, plen, now, &rep), 0);
+	assert_int_equal(writer_add(w, &ring, hdr, n, payload, plen, now, &rep), 0);
 	add(t, &rep);
 }
 
@@ -296,16 +304,6 @@ static int teardown(void **state)
 static void test_pieces(void **state)
 {
 	static __u8 payload[8000];
-	const __u8 a[4] = { 192, 0, 2, 1 }, b[4] = { 192, 0, 2, 2 };
-	struct ocf_envelope e = {
-		.src_addr = a,
-		.dst_addr = b,
-		.src_len = 4,
-		.dst_len = 4,
-		.src_port = 40000,
-		.dst_port = 5000,
-		.payload_len = sizeof(payload),
-	};
 	struct iovec iov[WRITER_PIECES_MAX + 1];
 	__u8 hdr[XRELAY_PACKET_HDR_MAX];
 	struct writer_report rep = {};
@@ -313,7 +311,8 @@ static void test_pieces(void **state)
 	__u64 now = 1795000000000000000ull;
 	char cmd[4600], want[64], line[20000];
 	struct writer *w;
-	int n, i, parts = -1, files = -1;
+	int i, parts = -1, files = -1;
+	size_t n;
 	FILE *p;
 
 	(void)state;
@@ -321,19 +320,17 @@ static void test_pieces(void **state)
 		payload[i] = (__u8)(i * 7 + i / 256);
 	fresh_dir(base);
 	w = new_writer(1 << 20, 1000, 100);
-	n = ocf_envelope_hdr(&e, hdr, sizeof(hdr));
-	assert_true(n > 0);
+	n = envelope(hdr, 0, now, sizeof(payload));
 	iov[0] = (struct iovec){ .iov_base = payload, .iov_len = 3000 };
 	iov[1] = (struct iovec){ .iov_base = payload + 3000, .iov_len = 0 };
 	iov[2] = (struct iovec){ .iov_base = payload + 3000, .iov_len = 3840 };
 	iov[3] = (struct iovec){ .iov_base = payload + 6840, .iov_len = 1160 };
 	for (i = 0; i < 3; i++) {
-		assert_int_equal(writer_addv(w, &ring, hdr, (size_t)n, iov, 4, now, &rep), 0);
+		assert_int_equal(writer_addv(w, &ring, hdr, n, iov, 4, now, &rep), 0);
 		add(&t, &rep);
 	}
-	assert_int_equal(
-		writer_addv(w, &ring, hdr, (size_t)n, iov, WRITER_PIECES_MAX + 1, now, &rep),
-		-EMSGSIZE);
+	assert_int_equal(writer_addv(w, &ring, hdr, n, iov, WRITER_PIECES_MAX + 1, now, &rep),
+			 -EMSGSIZE);
 	drain(w, &t);
 	assert_int_equal(t.recorded, 3);
 	assert_int_equal(t.bytes, 3 * sizeof(payload));
