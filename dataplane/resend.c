@@ -58,7 +58,8 @@ void resend_dests_init(struct resend_dests *d)
 
 /*
  * Which destinations the AF_XDP tx ring serves: IPv4 groups out of the capture interface (see
- * xsktx.h); the others, and datagrams too long for the MTU, go through their sockets. The
+ * xsktx.h); the others, datagrams too long for the MTU and those that span several UMEM
+ * frames (the tx ring path sends one frame a datagram) go through their sockets. The
  * interface is looked up anew, so an address changed since the last time is followed.
  */
 static void tx_paths(const struct resend *rs, struct resend_dests *d,
@@ -137,12 +138,17 @@ static struct io_uring_sqe *sqe_get(struct io_uring *ring)
 	return sqe;
 }
 
+/*
+ * Send datagram @k (its payload in @frame, or in the frames of @fr) through socket @ds: a
+ * sendmsg on the ring, holding each frame until its completion (resend_complete).
+ */
 static void send_one(struct resend *rs, const struct dest_sock *ds, __u32 id,
-		     struct xrelay_dp_chan_stats *st, __u64 frame, const void *payload, __u32 len)
+		     struct xrelay_dp_chan_stats *st, __u64 frame, const struct frame_pkt *k,
+		     const struct frame_frags *fr)
 {
 	struct io_uring_sqe *sqe;
 	struct resend_slot *s;
-	__u32 i;
+	__u32 i, j;
 
 	if (!rs->slots_free || !(sqe = sqe_get(rs->ring))) {
 		stats_add(&st->drops[XRELAY_DROP_SEND_QUEUE], 1);
@@ -152,15 +158,26 @@ static void send_one(struct resend *rs, const struct dest_sock *ds, __u32 id,
 	s = &rs->slots[i];
 	rs->free_slot = s->next_free;
 	rs->slots_free--;
-	s->iov.iov_base = (void *)payload;
-	s->iov.iov_len = len;
 	s->mh.msg_name = ds->connected ? NULL : (void *)&ds->addr;
 	s->mh.msg_namelen = ds->connected ? 0 : ds->addrlen;
-	s->mh.msg_iov = &s->iov;
-	s->mh.msg_iovlen = 1;
-	s->frame = frame;
+	s->mh.msg_iov = s->iov;
+	s->len = k->plen;
 	s->id = id;
-	umem_ref(rs->u, frame);
+	if (!fr) {
+		s->iov[0].iov_base = (void *)k->payload;
+		s->iov[0].iov_len = k->plen;
+		s->mh.msg_iovlen = 1;
+		s->frame[0] = frame;
+		s->nframes = 1;
+		umem_ref(rs->u, frame);
+	} else {
+		memcpy(s->iov, fr->iov, fr->niov * sizeof(fr->iov[0]));
+		s->mh.msg_iovlen = fr->niov;
+		memcpy(s->frame, fr->frame, fr->n * sizeof(fr->frame[0]));
+		s->nframes = fr->n;
+		for (j = 0; j < fr->n; j++)
+			umem_ref(rs->u, fr->frame[j]);
+	}
 	io_uring_prep_sendmsg(sqe, ds->fd, &s->mh, 0);
 	io_uring_sqe_set_data64(sqe, cqetag_send(i));
 }
@@ -209,7 +226,7 @@ static bool tx_one(struct resend *rs, const struct resend_dests *d, __u32 id, __
 void resend_datagram(struct resend *rs, const struct resend_dests *d,
 		     const struct xrelay_channel_cfg *cfg, __u32 id,
 		     struct xrelay_dp_chan_stats *st, __u64 frame, const __u8 *pkt,
-		     const struct frame_pkt *k, __u64 seq)
+		     const struct frame_pkt *k, const struct frame_frags *fr, __u64 seq)
 {
 	bool inplace = true;
 	__u32 i;
@@ -217,13 +234,13 @@ void resend_datagram(struct resend *rs, const struct resend_dests *d,
 	for (i = 0; i < cfg->ndests; i++) {
 		if (!dest_selects(&cfg->dests[i], seq))
 			continue;
-		if (d->fast[i] && tx_one(rs, d, id, i, frame, pkt, k, &inplace))
+		if (d->fast[i] && !fr && tx_one(rs, d, id, i, frame, pkt, k, &inplace))
 			continue;
 		if (d->socks[i].fd < 0) {
 			stats_add(&st->send_errors, 1);
 			continue;
 		}
-		send_one(rs, &d->socks[i], id, st, frame, k->payload, k->plen);
+		send_one(rs, &d->socks[i], id, st, frame, k, fr);
 	}
 }
 

@@ -24,13 +24,18 @@
 
 #define RESEND_SLOTS 2048u
 
-/* A socket send in flight: its message and the frame it holds. */
+/*
+ * A socket send in flight: its message and the frames it holds (one, or each frame of a
+ * datagram that spans several; iov the payload's pieces in them).
+ */
 struct resend_slot {
 	struct msghdr mh;
-	struct iovec iov;
-	__u64 frame;
-	__u32 id; /* channel id, for the counters */
+	__u32 len; /* payload bytes */
+	__u32 id;  /* channel id, for the counters */
 	__u32 next_free;
+	__u32 nframes;
+	__u64 frame[FRAME_FRAGS_MAX];
+	struct iovec iov[FRAME_FRAGS_MAX];
 };
 
 struct resend {
@@ -84,13 +89,16 @@ void resend_dests_close(struct resend_dests *d);
  * Send datagram @k of frame @frame (whose packet starts at @pkt; sequence number @seq) to each
  * of channel @id's destinations in @cfg that selects it: through the tx ring where it serves,
  * else through the destination's socket. Each send in flight holds a reference to the frame.
- * The first tx ring copy may overwrite the bytes right before the payload. A copy that
- * cannot go is counted in @st (send_queue: no slot or SQE; send_errors: no socket). Per packet.
+ * The first tx ring copy may overwrite the bytes right before the payload. A datagram that
+ * spans several frames (@fr not NULL: its frames, and its payload's pieces in fr->iov) goes
+ * through the sockets only, one sendmsg of those pieces each, holding every one of its
+ * frames; the tx ring takes single-frame datagrams only. A copy that cannot go is counted in
+ * @st (send_queue: no slot or SQE; send_errors: no socket). Per packet.
  */
 void resend_datagram(struct resend *rs, const struct resend_dests *d,
 		     const struct xrelay_channel_cfg *cfg, __u32 id,
 		     struct xrelay_dp_chan_stats *st, __u64 frame, const __u8 *pkt,
-		     const struct frame_pkt *k, __u64 seq);
+		     const struct frame_pkt *k, const struct frame_frags *fr, __u64 seq);
 
 /*
  * The socket send of slot @slot (cqetag_slot of its completion) completed with @res: counted
@@ -101,13 +109,17 @@ static inline void resend_complete(struct resend *rs, __u32 slot, int res)
 	struct resend_slot *s = &rs->slots[slot];
 	struct xrelay_dp_chan_stats *st = stats_row(rs->m, rs->queue, s->id);
 
+	__u32 i;
+
 	if (res >= 0) {
 		stats_add(&st->sent_packets, 1);
-		stats_add(&st->sent_bytes, s->iov.iov_len);
+		stats_add(&st->sent_bytes, s->len);
 	} else {
 		stats_add(&st->send_errors, 1);
 	}
-	umem_unref(rs->u, s->frame);
+	umem_unref(rs->u, s->frame[0]);
+	for (i = 1; __builtin_expect(i < s->nframes, 0); i++)
+		umem_unref(rs->u, s->frame[i]);
 	s->next_free = rs->free_slot;
 	rs->free_slot = slot;
 	rs->slots_free++;

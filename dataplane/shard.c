@@ -107,7 +107,8 @@ out_free:
 	return r;
 }
 
-void shard_record(struct shard *s, __u64 seq, __u64 ts_ns, const struct frame_pkt *k, __u64 now_ns)
+void shard_record(struct shard *s, __u64 seq, __u64 ts_ns, const struct frame_pkt *k,
+		  const struct frame_frags *fr, __u64 now_ns)
 {
 	const struct ocf_envelope env = {
 		.seq = (int64_t)seq,
@@ -125,9 +126,13 @@ void shard_record(struct shard *s, __u64 seq, __u64 ts_ns, const struct frame_pk
 	int r, hlen;
 
 	hlen = ocf_envelope_hdr(&env, hdr, sizeof(hdr));
-	r = hlen < 0 ? hlen
-		     : writer_add(s->wr, s->ring, hdr, (size_t)hlen, k->payload, k->plen, now_ns,
-				  &rep);
+	if (hlen < 0)
+		r = hlen;
+	else if (!fr)
+		r = writer_add(s->wr, s->ring, hdr, (size_t)hlen, k->payload, k->plen, now_ns,
+			       &rep);
+	else
+		r = writer_addv(s->wr, s->ring, hdr, (size_t)hlen, fr->iov, fr->niov, now_ns, &rep);
 	if (r == -ENOBUFS)
 		stats_add(&s->st->drops[XRELAY_DROP_BUFFER_FULL], 1);
 	else if (r)

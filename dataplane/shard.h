@@ -31,11 +31,13 @@ int shard_open(const struct dp *dp, struct io_uring *ring, const struct xrelay_c
 
 /*
  * Record one datagram: sequence number @seq, receive time @ts_ns (UTC), addresses, ports and
- * payload from @k, at wall time @now_ns. The payload is copied before this returns. A record
- * that cannot be taken is counted as a drop (write: no block buffer; no_writer: the file
- * cannot be opened). Per packet.
+ * payload from @k (or, when @fr is not NULL, the payload's pieces in fr->iov: a datagram that
+ * spans several frames), at wall time @now_ns. The payload is copied before this returns. A
+ * record that cannot be taken is counted as a drop (write: no block buffer; no_writer: the
+ * file cannot be opened). Per packet.
  */
-void shard_record(struct shard *s, __u64 seq, __u64 ts_ns, const struct frame_pkt *k, __u64 now_ns);
+void shard_record(struct shard *s, __u64 seq, __u64 ts_ns, const struct frame_pkt *k,
+		  const struct frame_frags *fr, __u64 now_ns);
 
 /* Time passes (wall time @now_ns): flush old blocks, rotate by size or age, or now (@rotate). */
 void shard_tick(struct shard *s, __u64 now_ns, bool rotate);

@@ -4,10 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <bpf/bpf.h>
+#include <linux/if_ether.h>
 #include <linux/if_xdp.h>
 
 #include "umem.h"
@@ -30,6 +34,67 @@ static int bind_socket(struct umem *u, const char *ifname, __u32 queue, __u16 bi
 	};
 
 	return xsk_socket__create(&u->xsk, ifname, queue, u->umem, &u->rx, &u->tx, &cfg);
+}
+
+/* The interface's MTU, or 0 when it cannot be read. */
+static unsigned int iface_mtu(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int fd, r;
+
+	if (strlen(ifname) >= IFNAMSIZ)
+		return 0;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	strcpy(ifr.ifr_name, ifname);
+	r = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	return r ? 0 : (unsigned int)ifr.ifr_mtu;
+}
+
+/*
+ * Bind in the best mode the kernel and driver take: zero-copy before copy mode (if asked),
+ * multi-buffer before single-buffer. Zero-copy without multi-buffer is preferred to copy mode
+ * with it only where a frame holds the longest packet the MTU allows (with two VLAN tags).
+ * XDP_USE_SG is refused with EINVAL before 6.6, and with EOPNOTSUPP in zero-copy mode by a
+ * driver without multi-buffer zero-copy. Returns the last bind's 0 or -errno.
+ */
+static int bind_modes(struct umem *u, const char *ifname, __u32 queue, unsigned int flags)
+{
+	unsigned int mtu = iface_mtu(ifname);
+	bool fits = mtu && mtu + ETH_HLEN + 8 <= UMEM_FRAME_ROOM;
+	int r = -EOPNOTSUPP, r_sg;
+
+	if (flags & UMEM_F_TRY_ZEROCOPY) {
+		r = bind_socket(u, ifname, queue, XDP_ZEROCOPY | XDP_USE_SG);
+		if (!r) {
+			u->zerocopy = u->multibuf = true;
+			return 0;
+		}
+		r_sg = r;
+		if (fits) {
+			r = bind_socket(u, ifname, queue, XDP_ZEROCOPY);
+			if (!r) {
+				u->zerocopy = true;
+				snprintf(u->mb_why, sizeof(u->mb_why),
+					 "refused in zero-copy mode (%s)", strerror(-r_sg));
+				return 0;
+			}
+		}
+		snprintf(u->mode_why, sizeof(u->mode_why), "the driver refused zero-copy (%s)",
+			 strerror(-r));
+	} else {
+		snprintf(u->mode_why, sizeof(u->mode_why), "XDP in generic mode");
+	}
+	r = bind_socket(u, ifname, queue, XDP_COPY | XDP_USE_SG);
+	if (!r) {
+		u->multibuf = true;
+		return 0;
+	}
+	snprintf(u->mb_why, sizeof(u->mb_why), "refused (%s%s)", strerror(-r),
+		 r == -EINVAL ? "; needs Linux 6.6" : "");
+	return bind_socket(u, ifname, queue, XDP_COPY);
 }
 
 int umem_create(const char *ifname, __u32 queue, unsigned int flags, int xsks_fd, struct umem **ret,
@@ -63,19 +128,7 @@ int umem_create(const char *ifname, __u32 queue, unsigned int flags, int xsks_fd
 		snprintf(err, errlen, "queue %u: registering the UMEM: %s", queue, strerror(-r));
 		goto out_free;
 	}
-	r = -EOPNOTSUPP;
-	if (flags & UMEM_F_TRY_ZEROCOPY)
-		r = bind_socket(u, ifname, queue, XDP_ZEROCOPY);
-	if (r == 0) {
-		u->zerocopy = true;
-	} else {
-		if (flags & UMEM_F_TRY_ZEROCOPY)
-			snprintf(u->mode_why, sizeof(u->mode_why),
-				 "the driver refused zero-copy (%s)", strerror(-r));
-		else
-			snprintf(u->mode_why, sizeof(u->mode_why), "XDP in generic mode");
-		r = bind_socket(u, ifname, queue, XDP_COPY);
-	}
+	r = bind_modes(u, ifname, queue, flags);
 	if (r) {
 		snprintf(err, errlen, "queue %u: binding an AF_XDP socket to %s: %s%s", queue,
 			 ifname, strerror(-r),

@@ -20,6 +20,10 @@
  *  4. A frame the worker takes from the free stack to transmit a copy (umem_take) is "taken"
  *     as well, with that transmission its only reference; if it cannot be used after all it
  *     goes straight back (umem_put).
+ *  5. A packet longer than a frame's room (multi-buffer, XDP_USE_SG) comes as several rx
+ *     descriptors, one frame each, XDP_PKT_CONTD on all but the last. Every holder of such a
+ *     packet (the worker while it handles it, each send in flight) holds a reference to each
+ *     of its frames, so they go back to the free stack together, after the last holder.
  *
  *      fill ring --kernel--> rx ring --worker--> taken --last ref--> free stack --refill--+
  *          ^                                      | ^                   |                 |
@@ -42,6 +46,16 @@
 #define UMEM_RX_SIZE 16384u
 #define UMEM_TX_SIZE 2048u
 #define UMEM_COMP_SIZE 2048u
+/* Bytes of a packet one frame holds: the kernel keeps XDP_PACKET_HEADROOM (256) in each. */
+#define UMEM_FRAME_ROOM (UMEM_FRAME_SIZE - 256u)
+
+/* From linux/if_xdp.h of 6.6, newer than Debian 12's headers; the values are kernel ABI. */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4) /* bind flag: a packet may span several rx descriptors */
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0) /* rx descriptor option: the packet goes on in the next one */
+#endif
 
 struct umem {
 	void *area;
@@ -56,7 +70,9 @@ struct umem {
 	__u32 nfree;
 	__u16 *refs; /* per frame: references held by sends in flight */
 	bool zerocopy;
+	bool multibuf;	   /* bound with XDP_USE_SG: packets longer than UMEM_FRAME_ROOM arrive */
 	char mode_why[96]; /* why copy mode, when it is */
+	char mb_why[96];   /* why not multi-buffer, when it is not */
 };
 
 enum {
@@ -66,8 +82,11 @@ enum {
 
 /*
  * Create the UMEM and bind an AF_XDP socket to @ifname's queue @queue (zero-copy if the driver
- * allows and UMEM_F_TRY_ZEROCOPY, else copy mode, with need_wakeup), fill the fill ring, and
- * put the socket in the XSKMAP @xsks_fd. Returns 0 or -errno with a sentence in @err.
+ * allows and UMEM_F_TRY_ZEROCOPY, else copy mode, with need_wakeup; multi-buffer, XDP_USE_SG,
+ * where the kernel (6.6+) and driver allow, see u->multibuf and u->mb_why), fill the fill
+ * ring, and put the socket in the XSKMAP @xsks_fd. Zero-copy is given up for multi-buffer only
+ * when the interface's MTU needs more than one frame a packet. Returns 0 or -errno with a
+ * sentence in @err.
  */
 int umem_create(const char *ifname, __u32 queue, unsigned int flags, int xsks_fd, struct umem **ret,
 		char *err, size_t errlen);

@@ -113,7 +113,15 @@ static inline void seq_track(struct wchan *wc, __u64 seq)
 	}
 }
 
-static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
+/*
+ * One packet off the rx ring: its metadata, channel, record and copies. @len bytes at @addr
+ * (its first frame), @total in all; @fr its frames when it spans several (NULL: one frame, the
+ * fast path, which the compiler makes of this body on its own). Every frame of the packet is
+ * held (umem_ref) until the record is copied and the sends took their own references.
+ */
+static inline __attribute__((always_inline)) void rx_packet(struct worker *w, __u64 addr, __u32 len,
+							    __u32 total, struct frame_frags *fr,
+							    __u64 now_real)
 {
 	__u64 frame = umem_frame_base(addr);
 	const __u8 *p = umem_data(w->u, addr);
@@ -121,10 +129,13 @@ static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
 	struct frame_pkt k;
 	struct wchan *wc;
 	struct shard *s;
+	__u32 i;
 	__u64 ts;
 
 	umem_ref(w->u, frame); /* the worker's own, dropped at the end */
-	frame_meta(p, &meta);
+	for (i = 1; fr && i < fr->n; i++)
+		umem_ref(w->u, fr->frame[i]);
+	frame_meta(p, &meta); /* before the first frame's data only */
 	if (meta.channel_id >= XRELAY_MAX_CHANNELS) {
 		stats_add(&w->qst->rx_bad_channel, 1); /* no channel's row to count it in */
 		goto out;
@@ -138,7 +149,7 @@ static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
 		goto out;
 	}
 	seq_track(wc, meta.seq);
-	if (frame_parse(p, len, &k)) {
+	if (frame_parse_frags(p, len, total, &k) || (fr && frame_frags_payload(fr, &k))) {
 		stats_add(&wc->st->drops[XRELAY_DROP_TRUNCATED], 1);
 		goto out;
 	}
@@ -148,15 +159,103 @@ static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
 	if (wc->cfg.flags & XRELAY_CH_F_RECORD) {
 		s = chantab_shard(&w->tab, wc);
 		if (s)
-			shard_record(s, meta.seq, ts, &k, now_real);
+			shard_record(s, meta.seq, ts, &k, fr, now_real);
 		else
 			stats_add(&wc->st->drops[XRELAY_DROP_NO_WRITER], 1);
 	} else {
 		stats_add(&wc->st->not_recorded, 1);
 	}
-	resend_datagram(&w->rs, &wc->dests, &wc->cfg, wc->id, wc->st, frame, p, &k, meta.seq);
+	resend_datagram(&w->rs, &wc->dests, &wc->cfg, wc->id, wc->st, frame, p, &k, fr, meta.seq);
 out:
 	umem_unref(w->u, frame);
+	for (i = 1; fr && i < fr->n; i++)
+		umem_unref(w->u, fr->frame[i]);
+}
+
+static void rx_frame(struct worker *w, __u64 addr, __u32 len, __u64 now_real)
+{
+	rx_packet(w, addr, len, len, NULL, now_real);
+}
+
+/*
+ * A packet over several rx descriptors (multi-buffer), the first at ring index @idx, of which
+ * @avail from @idx on were peeked; more are peeked here when the packet goes past them, their
+ * count added to *@more (they are the caller's batch too). Returns the packet's descriptors,
+ * or 0 when its last one is not on the ring (nothing done; the kernel publishes the
+ * descriptors of a packet together, so it does not happen). Frames past FRAME_FRAGS_MAX go
+ * straight back to the free stack, and the packet, short of them, is counted as truncated.
+ */
+static __attribute__((noinline)) unsigned int
+rx_multi(struct worker *w, __u32 idx, unsigned int avail, unsigned int *more, __u64 now_real)
+{
+	struct frame_frags fr;
+	const struct xdp_desc *d;
+	unsigned int n = 0, got;
+	__u32 total = 0, at;
+
+	do {
+		if (n == avail) {
+			got = xsk_ring_cons__peek(&w->u->rx, FRAME_FRAGS_MAX, &at);
+			if (!got)
+				return 0;
+			avail += got;
+			*more += got;
+		}
+		d = xsk_ring_cons__rx_desc(&w->u->rx, idx + n);
+		if (n < FRAME_FRAGS_MAX) {
+			fr.frame[n] = d->addr;
+			fr.iov[n].iov_base = umem_data(w->u, d->addr);
+			fr.iov[n].iov_len = d->len;
+			total += d->len;
+		}
+		n++;
+	} while (d->options & XDP_PKT_CONTD);
+	fr.n = n < FRAME_FRAGS_MAX ? n : FRAME_FRAGS_MAX;
+	rx_packet(w, fr.frame[0], (__u32)fr.iov[0].iov_len, total, &fr, now_real);
+	for (got = FRAME_FRAGS_MAX; got < n; got++)
+		umem_put(w->u, xsk_ring_cons__rx_desc(&w->u->rx, idx + got)->addr);
+	return n;
+}
+
+/*
+ * Take up to RX_BATCH descriptors off the rx ring (more when a packet goes past them) and
+ * handle their packets: single-frame ones on the fast path, the others through rx_multi.
+ * Returns the descriptors taken (0: the ring was empty).
+ */
+static unsigned int rx_ring(struct worker *w)
+{
+	unsigned int n, i, k, more = 0;
+	__u64 now;
+	__u32 idx;
+
+	n = xsk_ring_cons__peek(&w->u->rx, RX_BATCH, &idx);
+	if (!n)
+		return 0;
+	now = dp_now_real();
+	w->last_rx = now;
+	for (i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&w->u->rx, idx + i);
+
+		if (__builtin_expect(!(d->options & XDP_PKT_CONTD), 1)) {
+			rx_frame(w, d->addr, d->len, now);
+			continue;
+		}
+		k = rx_multi(w, idx + i, n - i, &more, now);
+		n += more;
+		more = 0;
+		if (!k) {
+			/* Its end is not there yet: leave the packet on the ring for the next turn. */
+			xsk_ring_cons__cancel(&w->u->rx, n - i);
+			n = i;
+			break;
+		}
+		i += k - 1;
+	}
+	if (n) {
+		xsk_ring_cons__release(&w->u->rx, n);
+		stats_add(&w->qst->rx_frames, n);
+	}
+	return n;
 }
 
 /*
@@ -253,8 +352,7 @@ static void *worker_main(void *arg)
 	struct dp *dp = w->dp;
 	struct pollfd pfd = { .fd = umem_fd(w->u), .events = POLLIN };
 	__u64 last_tick = 0, now, stop_deadline = 0;
-	unsigned int n, i;
-	__u32 idx;
+	unsigned int n;
 	bool stopping = false;
 
 	/* Pinned first: the io-wq it is about to make takes the thread's CPU as its default. */
@@ -276,19 +374,10 @@ static void *worker_main(void *arg)
 		__u64 epoch;
 
 		/* Once stopping, the ring was drained and no frame can come: it is not read. */
-		n = stopping ? 0 : xsk_ring_cons__peek(&w->u->rx, RX_BATCH, &idx);
+		n = stopping ? 0 : rx_ring(w);
 		if (n) {
-			now = dp_now_real();
-			w->last_rx = now;
+			now = w->last_rx;
 			w->tail_counted = false;
-			for (i = 0; i < n; i++) {
-				const struct xdp_desc *d =
-					xsk_ring_cons__rx_desc(&w->u->rx, idx + i);
-
-				rx_frame(w, d->addr, d->len, now);
-			}
-			xsk_ring_cons__release(&w->u->rx, n);
-			stats_add(&w->qst->rx_frames, n);
 		}
 		if (io_uring_sq_ready(&w->ring))
 			(void)io_uring_submit(&w->ring);
@@ -296,7 +385,7 @@ static void *worker_main(void *arg)
 		resend_reap_tx(&w->rs);
 		umem_refill(w->u);
 		/* The ring ran dry, or it is time anyway: housekeeping, then maybe a wait. */
-		if (n == RX_BATCH && now - w->last_house < HOUSEKEEPING_NS)
+		if (n >= RX_BATCH && now - w->last_house < HOUSEKEEPING_NS)
 			continue;
 		now = dp_now_real();
 		w->last_house = now;
@@ -419,6 +508,13 @@ int worker_create(struct dp *dp, unsigned int queue, int cpu, struct worker **re
 			errlen);
 	if (r)
 		goto out_destroy;
+	if (w->u->multibuf)
+		pr_info("queue %u: AF_XDP multi-buffer on: packets up to the MTU are captured whole",
+			queue);
+	else
+		pr_warn("queue %u: AF_XDP multi-buffer %s: frames over %u bytes are not captured "
+			"(counted as ring_full)",
+			queue, w->u->mb_why, UMEM_FRAME_ROOM);
 	w->rs.u = w->u;
 	*ret = w;
 	return 0;

@@ -387,13 +387,11 @@ static void submit_fill(struct writer *w, struct io_uring *ring, struct writer_r
 		file_retire(w, ring, wf, rep);
 }
 
-int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t hdr_len,
-	       const void *payload, size_t payload_len, __u64 now_ns, struct writer_report *rep)
+/* Add the record made of @nparts pieces, @payload_len of its bytes payload. */
+static int add_parts(struct writer *w, struct io_uring *ring, const struct iovec *parts,
+		     unsigned int nparts, size_t payload_len, __u64 now_ns,
+		     struct writer_report *rep)
 {
-	struct iovec parts[2] = {
-		{ .iov_base = (void *)hdr, .iov_len = hdr_len },
-		{ .iov_base = (void *)payload, .iov_len = payload_len },
-	};
 	int r;
 
 	if (!w->fill) {
@@ -402,14 +400,14 @@ int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t 
 			return -ENOBUFS;
 		w->fill_first_ns = now_ns;
 	}
-	r = ocf_block_addv(w->fill->b, parts, 2);
+	r = ocf_block_addv(w->fill->b, parts, nparts);
 	if (r == -ENOSPC) {
 		submit_fill(w, ring, rep);
 		w->fill = block_get(w);
 		if (!w->fill)
 			return -ENOBUFS;
 		w->fill_first_ns = now_ns;
-		r = ocf_block_addv(w->fill->b, parts, 2);
+		r = ocf_block_addv(w->fill->b, parts, nparts);
 	}
 	if (r)
 		return r;
@@ -418,6 +416,36 @@ int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t 
 	if (ocf_block_full(w->fill->b))
 		submit_fill(w, ring, rep);
 	return 0;
+}
+
+int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t hdr_len,
+	       const void *payload, size_t payload_len, __u64 now_ns, struct writer_report *rep)
+{
+	const struct iovec parts[2] = {
+		{ .iov_base = (void *)hdr, .iov_len = hdr_len },
+		{ .iov_base = (void *)payload, .iov_len = payload_len },
+	};
+
+	return add_parts(w, ring, parts, 2, payload_len, now_ns, rep);
+}
+
+int writer_addv(struct writer *w, struct io_uring *ring, const void *hdr, size_t hdr_len,
+		const struct iovec *payload, unsigned int npayload, __u64 now_ns,
+		struct writer_report *rep)
+{
+	struct iovec parts[1 + WRITER_PIECES_MAX];
+	size_t payload_len = 0;
+	unsigned int i;
+
+	if (npayload > WRITER_PIECES_MAX)
+		return -EMSGSIZE;
+	parts[0].iov_base = (void *)hdr;
+	parts[0].iov_len = hdr_len;
+	for (i = 0; i < npayload; i++) {
+		parts[1 + i] = payload[i];
+		payload_len += payload[i].iov_len;
+	}
+	return add_parts(w, ring, parts, 1 + npayload, payload_len, now_ns, rep);
 }
 
 void writer_tick(struct writer *w, struct io_uring *ring, __u64 now_ns, bool rotate,

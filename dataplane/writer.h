@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 #include <liburing.h>
 #include <linux/types.h>
@@ -57,6 +58,17 @@ int writer_new(const struct writer_opts *o, struct writer **ret);
  */
 int writer_add(struct writer *w, struct io_uring *ring, const void *hdr, size_t hdr_len,
 	       const void *payload, size_t payload_len, __u64 now_ns, struct writer_report *rep);
+
+/* Payload pieces writer_addv takes at most. */
+#define WRITER_PIECES_MAX 32
+
+/*
+ * writer_add of a payload in @npayload pieces (at most WRITER_PIECES_MAX, else -EMSGSIZE),
+ * such as a datagram that spans several UMEM frames.
+ */
+int writer_addv(struct writer *w, struct io_uring *ring, const void *hdr, size_t hdr_len,
+		const struct iovec *payload, unsigned int npayload, __u64 now_ns,
+		struct writer_report *rep);
 
 /*
  * Time passes: write a block older than flush_ns, rotate a file past its size or age, or

@@ -161,7 +161,7 @@ static void record(struct fx *x, struct wchan *wc, unsigned int n)
 
 	assert_non_null(s);
 	for (i = 0; i < n; i++)
-		shard_record(s, i, clock_ns(CLOCK_REALTIME), &k, clock_ns(CLOCK_REALTIME));
+		shard_record(s, i, clock_ns(CLOCK_REALTIME), &k, NULL, clock_ns(CLOCK_REALTIME));
 }
 
 /* How many files in <out>/@name end in @suffix. */

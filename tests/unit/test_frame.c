@@ -2,7 +2,8 @@
 /*
  * The worker's read of a redirected frame (dataplane/frame.h), as a fixture table of crafted
  * frames: what the parse finds (addresses, ports, the payload's place and length) or that it
- * refuses a truncated or foreign frame, and the metadata block read from before the packet.
+ * refuses a truncated or foreign frame, the metadata block read from before the packet, and
+ * the payload's pieces of a packet cut over several frames (multi-buffer AF_XDP).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,11 +133,125 @@ static void test_meta(void **state)
 	}
 }
 
+/*
+ * Cut @len bytes of @pkt into pieces of @room bytes (the last @tail bytes longer, an Ethernet
+ * trailer past the datagram), each in a frame of its own, as the kernel hands them over.
+ */
+static void cut(const __u8 *pkt, size_t len, size_t room, __u8 frames[][4096],
+		struct frame_frags *fr)
+{
+	size_t off = 0;
+
+	memset(fr, 0, sizeof(*fr));
+	for (fr->n = 0; off < len; fr->n++) {
+		size_t n = len - off < room ? len - off : room;
+
+		assert_true(fr->n < FRAME_FRAGS_MAX);
+		memcpy(frames[fr->n] + 256, pkt + off, n);
+		fr->frame[fr->n] = fr->n * 4096ull + 256;
+		fr->iov[fr->n].iov_base = frames[fr->n] + 256;
+		fr->iov[fr->n].iov_len = n;
+		off += n;
+	}
+}
+
+/* The payload's pieces, joined, are the datagram's payload, whatever the cut. */
+static void test_frags(void **state)
+{
+	static const struct {
+		const char *what;
+		struct testpkt p;
+		size_t room;
+		__u32 pieces;
+	} fc[] = {
+		{ "IPv4, 8972 bytes over 3840-byte pieces",
+		  { .dst = "192.0.2.1", .dport = 5000, .payload = 8972 },
+		  3840,
+		  3 },
+		{ "IPv6, 8952 bytes",
+		  { .l3 = TESTPKT_V6, .dst = "2001:db8::1", .dport = 5000, .payload = 8952 },
+		  3840,
+		  3 },
+		{ "the first piece ends where the payload starts",
+		  { .dst = "192.0.2.1", .dport = 5000, .payload = 100 },
+		  14 + 20 + 8,
+		  3 },
+		{ "a trailer past the datagram is left out",
+		  { .dst = "192.0.2.1", .dport = 5000, .payload = 3900, .pad_to = 3900 + 42 + 60 },
+		  3840,
+		  2 },
+		{ "an empty payload in a two-piece frame",
+		  { .dst = "192.0.2.1", .dport = 5000, .payload = 0, .pad_to = 60 },
+		  50,
+		  0 },
+		{ "64 KiB in the most pieces",
+		  { .dst = "192.0.2.1", .dport = 5000, .payload = 65507 },
+		  3840,
+		  18 },
+	};
+	static __u8 pkt[70000], frames[FRAME_FRAGS_MAX][4096], joined[70000];
+	size_t i, j, len, at;
+	struct frame_frags fr;
+	struct frame_pkt k = { 0 };
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(fc); i++) {
+		__u32 total = 0;
+
+		print_message("%s\n", fc[i].what);
+		len = testpkt_build(&fc[i].p, pkt, sizeof(pkt));
+		assert_true(len > 0);
+		cut(pkt, len, fc[i].room, frames, &fr);
+		for (j = 0; j < fr.n; j++)
+			total += (__u32)fr.iov[j].iov_len;
+		assert_int_equal(
+			frame_parse_frags(fr.iov[0].iov_base, (__u32)fr.iov[0].iov_len, total, &k),
+			0);
+		assert_int_equal(k.plen, fc[i].p.payload);
+		assert_int_equal(k.dport, 5000);
+		assert_int_equal(frame_frags_payload(&fr, &k), 0);
+		assert_int_equal(fr.niov, fc[i].pieces);
+		for (j = 0, at = 0; j < fr.niov; j++) {
+			assert_true(fr.iov[j].iov_len > 0);
+			memcpy(joined + at, fr.iov[j].iov_base, fr.iov[j].iov_len);
+			at += fr.iov[j].iov_len;
+		}
+		assert_int_equal(at, k.plen);
+		if (at)
+			assert_memory_equal(
+				joined, pkt + 14 + (fc[i].p.l3 == TESTPKT_V6 ? 40 : 20) + 8, at);
+	}
+}
+
+/* A datagram longer than its frames hold is refused, by the parse or by the cut. */
+static void test_frags_short(void **state)
+{
+	const struct testpkt p = { .dst = "192.0.2.1", .dport = 5000, .payload = 8000 };
+	static __u8 pkt[9000], frames[FRAME_FRAGS_MAX][4096];
+	struct frame_frags fr;
+	struct frame_pkt k = { 0 };
+	size_t len;
+
+	(void)state;
+	len = testpkt_build(&p, pkt, sizeof(pkt));
+	cut(pkt, len - 1, 3840, frames, &fr);
+	/* One byte short in all: the parse says so. */
+	assert_int_equal(frame_parse_frags(fr.iov[0].iov_base, 3840, (__u32)len - 1, &k), -1);
+	/* A total that claims more than the pieces hold: the cut says so. */
+	assert_int_equal(frame_parse_frags(fr.iov[0].iov_base, 3840, (__u32)len, &k), 0);
+	assert_int_equal(frame_frags_payload(&fr, &k), -1);
+	/* The headers must be in the first piece. */
+	cut(pkt, 60, 30, frames, &fr);
+	assert_int_equal(frame_parse_frags(fr.iov[0].iov_base, 30, (__u32)len, &k), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_meta),
+		cmocka_unit_test(test_frags),
+		cmocka_unit_test(test_frags_short),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,8 +4,10 @@
  * counters in real pinned maps: each copy a destination selects takes a send slot and a frame
  * reference until its completion; completions count as sent or as send errors and give slot
  * and reference back (the frame to the free stack with the last one); a full slot table is a
- * counted send_queue drop, a destination without a socket a counted send error. The
- * datagrams arrive at a loopback UDP socket.
+ * counted send_queue drop, a destination without a socket a counted send error. A datagram
+ * that spans several frames goes through the socket (never the tx ring) as one sendmsg of its
+ * pieces, holding each of its frames until its completion. The datagrams arrive at a loopback
+ * UDP socket.
  */
 #include <errno.h>
 #include <poll.h>
@@ -125,7 +127,7 @@ static void send_n(struct fx *x, unsigned int n)
 	for (i = 0; i < n; i++) {
 		umem_ref(x->u, x->frame);
 		resend_datagram(&x->rs, &x->d, &x->cfg, CHAN, st, x->frame, umem_data(x->u, 0),
-				&x->k, i);
+				&x->k, NULL, i);
 		umem_unref(x->u, x->frame);
 	}
 }
@@ -245,11 +247,76 @@ static void test_full_slot_table(void **state)
 	assert_int_equal(st->drops[XRELAY_DROP_SEND_QUEUE], 7);
 }
 
+/*
+ * A datagram of 8000 bytes over frames 1, 2 and 3 (3000, 3840 and 1160 bytes of it), to two
+ * destinations, one of them marked for the tx ring: both copies go through the socket, each
+ * holding all three frames, and arrive whole.
+ */
+static void test_frags(void **state)
+{
+	struct fx *x = *state;
+	struct xrelay_dp_chan_stats *st = stats_row(x->m, 0, CHAN);
+	static const size_t piece[3] = { 3000, 3840, 1160 };
+	static __u8 want[8000], got[9000];
+	struct frame_frags fr = { .n = 3, .niov = 3 };
+	struct frame_pkt k = { .plen = sizeof(want), .dport = 5000 };
+	size_t at = 0, j;
+	ssize_t r;
+
+	for (j = 0; j < sizeof(want); j++)
+		want[j] = (__u8)(j * 13 + j / 251);
+	for (j = 0; j < 3; j++) {
+		__u8 *p = umem_data(x->u, (j + 1) * UMEM_FRAME_SIZE + 256);
+
+		fr.frame[j] = (j + 1) * UMEM_FRAME_SIZE + 256;
+		memcpy(p, want + at, piece[j]);
+		fr.iov[j].iov_base = p;
+		fr.iov[j].iov_len = piece[j];
+		at += piece[j];
+	}
+	k.payload = fr.iov[0].iov_base;
+	snprintf(x->cfg.name, sizeof(x->cfg.name), "frags");
+	x->cfg.ndests = 2;
+	x->cfg.dests[0] = mkdest("127.0.0.1", x->rx_port, 1, NULL);
+	x->cfg.dests[1] = mkdest("127.0.0.1", x->rx_port, 1, NULL);
+	resend_dests_open(&x->rs, &x->d, &x->cfg, NULL);
+	x->d.fast[1] = true; /* the tx ring must decline it all the same */
+
+	for (j = 0; j < 3; j++)
+		umem_ref(x->u, fr.frame[j]);
+	resend_datagram(&x->rs, &x->d, &x->cfg, CHAN, st, fr.frame[0], umem_data(x->u, 0), &k, &fr,
+			0);
+	for (j = 0; j < 3; j++) {
+		umem_unref(x->u, fr.frame[j]);
+		assert_int_equal(x->u->refs[j + 1], 2);
+	}
+	assert_int_equal(x->rs.slots_free, RESEND_SLOTS - 2);
+	assert_false(umem_tx_busy(x->u));
+
+	reap_all(x);
+	assert_int_equal(st->sent_packets, 2);
+	assert_int_equal(st->sent_bytes, 2 * sizeof(want));
+	assert_int_equal(st->send_errors, 0);
+	for (j = 0; j < 2; j++) {
+		struct pollfd pfd = { .fd = x->rx, .events = POLLIN };
+
+		assert_int_equal(poll(&pfd, 1, 1000), 1);
+		r = recv(x->rx, got, sizeof(got), 0);
+		assert_int_equal(r, sizeof(want));
+		assert_memory_equal(got, want, sizeof(want));
+	}
+	/* Every frame of it back on the free stack, after the last send (umem.h invariant 5). */
+	assert_int_equal(x->u->nfree, 3);
+	for (j = 0; j < 3; j++)
+		assert_int_equal(x->u->refs[j + 1], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_slots_and_completions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_slot_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frags, setup, teardown),
 	};
 	int r;
 

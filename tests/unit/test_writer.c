@@ -66,10 +66,9 @@ static void pump(struct writer *w, struct totals *t)
 	}
 }
 
-static void record(struct writer *w, __u64 seq, size_t plen, __u64 now, struct totals *t)
+/* The envelope header of record @seq, received at @now, of @plen payload bytes, into @hdr. */
+static size_t envelope(__u8 hdr[XRELAY_PACKET_HDR_MAX], __u64 seq, __u64 now, size_t plen)
 {
-	static __u8 payload[2000];
-	__u8 hdr[XRELAY_PACKET_HDR_MAX];
 	const __u8 a[4] = { 192, 0, 2, 1 }, b[4] = { 239, 1, 1, 1 };
 	struct ocf_envelope e = {
 		.seq = (int64_t)seq,
@@ -82,12 +81,21 @@ static void record(struct writer *w, __u64 seq, size_t plen, __u64 now, struct t
 		.dst_port = 5000,
 		.payload_len = (uint32_t)plen,
 	};
-	struct writer_report rep = {};
-	int n = ocf_envelope_hdr(&e, hdr, sizeof(hdr));
+	int n = ocf_envelope_hdr(&e, hdr, XRELAY_PACKET_HDR_MAX);
 
 	assert_true(n > 0);
+	return (size_t)n;
+}
+
+static void record(struct writer *w, __u64 seq, size_t plen, __u64 now, struct totals *t)
+{
+	static __u8 payload[2000];
+	__u8 hdr[XRELAY_PACKET_HDR_MAX];
+	struct writer_report rep = {};
+	size_t n = envelope(hdr, seq, now, plen);
+
 	memset(payload, (int)(seq & 0xff), plen);
-	assert_int_equal(writer_add(w, &ring, hdr, (size_t)n, payload, plen, now, &rep), 0);
+	assert_int_equal(writer_add(w, &ring, hdr, n, payload, plen, now, &rep), 0);
 	add(t, &rep);
 }
 
@@ -451,6 +459,60 @@ static int teardown(void **state)
 	return 0;
 }
 
+/*
+ * Records whose payload comes in pieces (a datagram over several UMEM frames): written as the
+ * joined payload, which python3-avro reads back byte for byte; too many pieces are refused.
+ */
+static void test_pieces(void **state)
+{
+	static __u8 payload[8000];
+	struct iovec iov[WRITER_PIECES_MAX + 1];
+	__u8 hdr[XRELAY_PACKET_HDR_MAX];
+	struct writer_report rep = {};
+	struct totals t = {};
+	__u64 now = 1795000000000000000ull;
+	char cmd[4600], want[64], line[20000];
+	struct writer *w;
+	int i, parts = -1, files = -1;
+	size_t n;
+	FILE *p;
+
+	(void)state;
+	for (i = 0; i < (int)sizeof(payload); i++)
+		payload[i] = (__u8)(i * 7 + i / 256);
+	fresh_dir(base);
+	w = new_writer(1 << 20, 1000, 100);
+	n = envelope(hdr, 0, now, sizeof(payload));
+	iov[0] = (struct iovec){ .iov_base = payload, .iov_len = 3000 };
+	iov[1] = (struct iovec){ .iov_base = payload + 3000, .iov_len = 0 };
+	iov[2] = (struct iovec){ .iov_base = payload + 3000, .iov_len = 3840 };
+	iov[3] = (struct iovec){ .iov_base = payload + 6840, .iov_len = 1160 };
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(writer_addv(w, &ring, hdr, n, iov, 4, now, &rep), 0);
+		add(&t, &rep);
+	}
+	assert_int_equal(writer_addv(w, &ring, hdr, n, iov, WRITER_PIECES_MAX + 1, now, &rep),
+			 -EMSGSIZE);
+	drain(w, &t);
+	assert_int_equal(t.recorded, 3);
+	assert_int_equal(t.bytes, 3 * sizeof(payload));
+	assert_int_equal(read_back(&parts, &files), 3);
+	/* The first record's payload, as the reader prints it (hex), is the whole payload. */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && /usr/bin/python3 %s/tests/util/avro_read.py *.avro | sed -n 2p | "
+		 "/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[\"payload\"])'",
+		 dir, root);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	pclose(p);
+	assert_int_equal(strlen(line), 2 * sizeof(payload) + 1);
+	for (i = 0; i < (int)sizeof(payload); i += 997) {
+		snprintf(want, sizeof(want), "%02x", payload[i]);
+		assert_memory_equal(line + 2 * i, want, 2);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_buffers_busy),
 		cmocka_unit_test(test_no_file),
 		cmocka_unit_test(test_memory_budget),
+		cmocka_unit_test(test_pieces),
 	};
 
 	return cmocka_run_group_tests_name("writer", tests, setup, teardown);
