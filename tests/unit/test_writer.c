@@ -277,6 +277,26 @@ static void test_disk_full(void **state)
 	assert_int_equal(umount(full), 0);
 }
 
+/* Add records of 16 bytes to @w until it refuses one; returns how many it took and the error. */
+static __u64 add_until_refused(struct writer *w, __u64 first, int *ret_err)
+{
+	static __u8 payload[16];
+	__u64 now = 1795000000000000000ull, i;
+	__u8 hdr[XRELAY_PACKET_HDR_MAX];
+	int r = 0;
+
+	for (i = first; i < first + 200000; i++) {
+		struct writer_report rep = {};
+		size_t n = envelope(hdr, i, now, sizeof(payload));
+
+		r = writer_add(w, &ring, hdr, n, payload, sizeof(payload), now, &rep);
+		if (r)
+			break;
+	}
+	*ret_err = r;
+	return i - first;
+}
+
 /*
  * Every block buffer busy (a disk slower than the traffic): the record is refused with its own
  * error, -ENOBUFS (the shard counts buffer_full), not a write failure; once the writes
@@ -284,41 +304,18 @@ static void test_disk_full(void **state)
  */
 static void test_buffers_busy(void **state)
 {
-	static __u8 payload[16];
-	const __u8 a[4] = { 192, 0, 2, 1 }, b[4] = { 239, 1, 1, 1 };
-	struct ocf_envelope e = { .src_addr = a,
-				  .dst_addr = b,
-				  .src_len = 4,
-				  .dst_len = 4,
-				  .src_port = 1,
-				  .dst_port = 2,
-				  .payload_len = sizeof(payload) };
-	__u8 hdr[XRELAY_PACKET_HDR_MAX];
-	struct writer_report rep = {};
+	__u64 now = 1795000000000000000ull, taken;
+	int r, parts = -1, files = -1;
 	struct totals t = {};
-	__u64 now = 1795000000000000000ull, i, taken = 0;
 	struct writer *w;
-	int r = 0, parts = -1, files = -1;
 
 	(void)state;
 	fresh_dir(base);
 	w = new_writer(1ull << 40, 1000000, 1000000);
 	/* No completion is reaped: every finished block stays busy until pump(). */
-	for (i = 0; i < 200000; i++) {
-		int n;
-
-		e.seq = (int64_t)i;
-		e.ts_ns = (int64_t)now;
-		n = ocf_envelope_hdr(&e, hdr, sizeof(hdr));
-		assert_true(n > 0);
-		r = writer_add(w, &ring, hdr, (size_t)n, payload, sizeof(payload), now, &rep);
-		if (r)
-			break;
-		taken++;
-	}
+	taken = add_until_refused(w, 0, &r);
 	assert_int_equal(r, -ENOBUFS);
 	assert_true(taken >= 63 * OCF_BLOCK_RECORDS_MAX);
-	add(&t, &rep);
 	pump(w, &t);
 	record(w, taken, 16, now, &t); /* room again */
 	taken++;
@@ -352,38 +349,6 @@ static void test_no_file(void **state)
 	assert_int_equal(rep.error, -ENOENT);
 	drain(w, &t);
 	assert_int_equal(t.recorded, 0);
-}
-
-/* Add records of 16 bytes to @w until it refuses one; returns how many it took and the error. */
-static __u64 add_until_refused(struct writer *w, __u64 first, int *ret_err)
-{
-	static __u8 payload[16];
-	const __u8 a[4] = { 192, 0, 2, 1 }, b[4] = { 239, 1, 1, 1 };
-	struct ocf_envelope e = { .src_addr = a,
-				  .dst_addr = b,
-				  .src_len = 4,
-				  .dst_len = 4,
-				  .src_port = 1,
-				  .dst_port = 2,
-				  .payload_len = sizeof(payload) };
-	__u64 now = 1795000000000000000ull, i;
-	__u8 hdr[XRELAY_PACKET_HDR_MAX];
-	int r = 0;
-
-	for (i = first; i < first + 200000; i++) {
-		struct writer_report rep = {};
-		int n;
-
-		e.seq = (int64_t)i;
-		e.ts_ns = (int64_t)now;
-		n = ocf_envelope_hdr(&e, hdr, sizeof(hdr));
-		assert_true(n > 0);
-		r = writer_add(w, &ring, hdr, (size_t)n, payload, sizeof(payload), now, &rep);
-		if (r)
-			break;
-	}
-	*ret_err = r;
-	return i - first;
 }
 
 /*
