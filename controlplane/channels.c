@@ -2,7 +2,8 @@
 /*
  * The channel resource of the control API: POST and GET /channels, GET, PATCH and DELETE
  * /channels/{name}, and /channels/{name}/schema. Request bodies are checked here for size and
- * media type and parsed by api/; the maps are edited through the store.
+ * media type and parsed by api/; the maps are edited through the store, a PATCH merged into
+ * the stored channel under the editors' lock.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -201,30 +202,38 @@ void channels_get(struct handler_ctx *c)
 		response_json(c->resp, 200, api_channel_to_json(&cfg, (__u32)id));
 }
 
+/*
+ * The PATCH applied to @cfg, the channel as stored, under the editors' lock: a refused body
+ * fills the response and is -ECANCELED.
+ */
+static int patch_edit(struct xrelay_channel_cfg *cfg, void *arg)
+{
+	struct handler_ctx *c = arg;
+	struct api_error err = {};
+
+	if (api_channel_patch(c->req->body, c->req->body_len, cfg, &err)) {
+		response_problem(c->resp, err.status, err.field, "%s", err.detail);
+		return -ECANCELED;
+	}
+	return interfaces_exist(c, cfg) ? 0 : -ECANCELED;
+}
+
 void channels_patch(struct handler_ctx *c)
 {
 	static const char *const types[] = { "application/merge-patch+json", "application/json",
 					     NULL };
 	struct xrelay_channel_cfg cfg;
-	struct api_error err = {};
 	char what[96];
-	int id, r;
+	int id;
 
 	if (!body_ok(c, types, "application/merge-patch+json or application/json"))
 		return;
-	id = channels_find(c, &cfg);
-	if (id < 0)
+	id = store_channel_edit(c->store, c->name, patch_edit, c, &cfg);
+	if (id == -ECANCELED)
 		return;
-	if (api_channel_patch(c->req->body, c->req->body_len, &cfg, &err)) {
-		response_problem(c->resp, err.status, err.field, "%s", err.detail);
-		return;
-	}
-	if (!interfaces_exist(c, &cfg))
-		return;
-	r = store_channel_update(c->store, c->name, &cfg);
-	if (r) {
-		snprintf(what, sizeof(what), "channel named %s", c->name);
-		response_errno(c->resp, r, what);
+	if (id < 0) {
+		snprintf(what, sizeof(what), "channel named %.63s", c->name);
+		response_errno(c->resp, id, what);
 		return;
 	}
 	log_channel("changed", &cfg, (__u32)id);

@@ -59,10 +59,21 @@ int store_channel_owner(struct store *s, const struct xrelay_chan_key *key,
 			struct xrelay_channel_cfg *cfg);
 
 /*
- * Change channel @name from @cfg (flags, destinations, rotation; see mapctl_channel_update).
- * On success @cfg holds what is stored. Returns 0, -ENOENT, -EINVAL, or another -errno.
+ * Change channel @name from @cfg (flags, destinations, rotation), which must have been read
+ * from the version stored now when it has a created_ns (see mapctl_channel_update). On
+ * success @cfg holds what is stored. Returns 0, -ENOENT, -ESTALE, -EINVAL, or another -errno.
  */
 int store_channel_update(struct store *s, const char *name, struct xrelay_channel_cfg *cfg);
+
+/*
+ * Change channel @name by @edit, which is given the channel as stored and runs under the
+ * editors' lock, so a concurrent edit is never lost (see mapctl_channel_edit: @edit must not
+ * call the store). *@ret_cfg (may be NULL) gets what is stored. Returns the channel's id,
+ * -ENOENT (also for an invalid name), -EINVAL, @edit's error, or another -errno.
+ */
+int store_channel_edit(struct store *s, const char *name,
+		       int (*edit)(struct xrelay_channel_cfg *cfg, void *arg), void *arg,
+		       struct xrelay_channel_cfg *ret_cfg);
 
 /*
  * Remove channel @name (it drains while a dataplane lives). *@ret_id (may be NULL) gets its

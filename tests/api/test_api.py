@@ -7,6 +7,7 @@ is written to a JSONL file that validate.mjs checks against openapi.yaml at the 
 Runs itself in fresh mount and network namespaces (unshare), so nothing it makes outlives it.
 Usage: test_api.py [BUILD_DIR]   (default $BUILD, else build)
 """
+import http.client
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -368,6 +370,54 @@ class ApiTest(unittest.TestCase):
         st, _, p = s.req("PATCH", "/channels/feed-a",
                          {"name": "feed-a", "port": 5000, "addr": "239.1.1.1"})
         self.assertEqual(st, 200, p)
+
+    def test_concurrent_patches_lose_nothing(self):
+        """Issue 10, case 5: one client only toggles record, another only changes
+        destinations, both at once, round after round: after each round each field is what its
+        client wrote, so no PATCH undid the other's."""
+        s = self.srv
+        rounds = 80
+        st, _, ch = s.req("POST", "/channels", dict(FEED_A, destinations=[]))
+        self.assertEqual(st, 201, ch)
+        start = threading.Barrier(2, timeout=20)
+        errors = []
+
+        def patch(body):
+            # a connection per request, so the two land on different server threads
+            conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=20)
+            try:
+                start.wait()
+                conn.request("PATCH", "/channels/feed-a", json.dumps(body),
+                             {"Content-Type": "application/merge-patch+json"})
+                r = conn.getresponse()
+                data = r.read()
+                if r.status != 200:
+                    errors.append("PATCH %s: %d %s" % (body, r.status, data))
+            except Exception as e:  # reported by the main thread
+                errors.append(e)
+            finally:
+                conn.close()
+
+        lost = []
+        for i in range(rounds):
+            record = i % 2 == 1
+            dests = [{"addr": "239.2.2.%d" % (i % 250 + 1), "port": 6000 + i, "every": 1,
+                      "ttl": 1, "interface": None}]
+            threads = [threading.Thread(target=patch, args=({"record": record},)),
+                       threading.Thread(target=patch, args=({"destinations": dests},))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            self.assertEqual(errors, [])
+            st, _, got = s.req("GET", "/channels/feed-a", record=False)
+            if (got["record"], got["destinations"]) != (record, dests):
+                lost.append((i, got["record"], got["destinations"][:1]))
+        self.assertEqual(lost, [], "rounds where one PATCH undid the other's")
+        self.assertEqual(got["generation"], ch["generation"] + 2 * rounds)
+        slot = cfg_slot(got["id"])
+        self.assertEqual(slot["flags"] & 1, int(record))
+        self.assertEqual([d["port"] for d in slot["dests"]], [dests[0]["port"]])
 
     def test_methods_and_paths(self):
         s = self.srv
