@@ -76,10 +76,13 @@ int store_channel_edit(struct store *s, const char *name,
 		       struct xrelay_channel_cfg *ret_cfg);
 
 /*
- * Remove channel @name (it drains while a dataplane lives). *@ret_id (may be NULL) gets its
- * id. Returns 0, -ENOENT (no such channel, or @name is no valid name), or -errno.
+ * Remove channel @name (it drains while a dataplane lives) if @check (may be NULL), given the
+ * channel as stored under the editors' lock, returns 0. *@ret_id (may be NULL) gets its id.
+ * Returns 0, -ENOENT (no such channel, or @name is no valid name), @check's error, or -errno.
  */
-int store_channel_delete(struct store *s, const char *name, __u32 *ret_id);
+int store_channel_delete(struct store *s, const char *name,
+			 int (*check)(const struct xrelay_channel_cfg *cfg, void *arg), void *arg,
+			 __u32 *ret_id);
 
 /*
  * Published channel @name: its id with *@cfg filled, or -ENOENT (also for an invalid name) /

@@ -371,6 +371,63 @@ class ApiTest(unittest.TestCase):
                          {"name": "feed-a", "port": 5000, "addr": "239.1.1.1"})
         self.assertEqual(st, 200, p)
 
+    def etag_of(self, resp, status=200):
+        """The ETag of a response that is one channel: the channel's generation, quoted."""
+        st, h, ch = resp
+        self.assertEqual(st, status, ch)
+        self.assertEqual(h.get("etag"), '"%d"' % ch["generation"])
+        return h["etag"]
+
+    def test_etag_and_if_match(self):
+        """Issue 10, case 5: ETag on every channel response, If-Match on PATCH and DELETE."""
+        s = self.srv
+        e1 = self.etag_of(s.req("POST", "/channels", FEED_A), 201)
+        self.assertEqual(self.etag_of(s.req("GET", "/channels/feed-a")), e1)
+        self.assertEqual(self.etag_of(s.req("GET", "/v1/channels/feed-a")), e1)
+        self.assertNotIn("etag", s.req("GET", "/channels")[1])
+        self.assertNotIn("etag", s.req("GET", "/channels/feed-a/schema")[1])
+
+        # a mismatch is 412 and changes nothing; so is a malformed If-Match (400)
+        before = maps_state()
+        off = {"record": False}
+        for tag, status in (('"999999"', 412), ("W/" + e1, 412), ('"1", "2"', 412),
+                            ("feed-a", 400), ('*, ' + e1, 400), ('"' + e1, 400)):
+            with self.subTest(if_match=tag):
+                self.problem(s.req("PATCH", "/channels/feed-a", off,
+                                   headers=["If-Match: " + tag]), status)
+                self.problem(s.req("DELETE", "/channels/feed-a",
+                                   headers=["If-Match: " + tag]), status)
+        self.unchanged(before, "PATCH and DELETE with a failed If-Match")
+        self.assertEqual(self.etag_of(s.req("GET", "/channels/feed-a")), e1)
+
+        # a match: applied, with a new tag; a list holding it, two lines, "*" match too
+        e2 = self.etag_of(s.req("PATCH", "/channels/feed-a", off, headers=["If-Match: " + e1]))
+        self.assertNotEqual(e2, e1)
+        ch_id = s.req("GET", "/channels/feed-a")[2]["id"]
+        self.assertEqual(cfg_slot(ch_id)["flags"] & 1, 0)
+        self.assertEqual(cfg_slot(ch_id)["generation"], int(e2.strip('"')))
+        e3 = self.etag_of(s.req("PATCH", "/channels/feed-a", {"record": True},
+                                headers=['If-Match: "1", ' + e2]))
+        e4 = self.etag_of(s.req("PATCH", "/channels/feed-a", {},
+                                headers=['If-Match: "1"', "If-Match: " + e3]))
+        e5 = self.etag_of(s.req("PATCH", "/channels/feed-a", {}, headers=["If-Match: *"]))
+        self.assertEqual(len({e1, e2, e3, e4, e5}), 5)
+        self.problem(s.req("PATCH", "/channels/nope", {}, headers=["If-Match: *"]), 404)
+
+        # deleted and created again: the old tag names no version of the new channel
+        self.problem(s.req("DELETE", "/channels/feed-a", headers=["If-Match: " + e4]), 412)
+        st, _, _ = s.req("DELETE", "/channels/feed-a", headers=["If-Match: " + e5])
+        self.assertEqual(st, 204)
+        eb = self.etag_of(s.req("POST", "/channels", dict(FEED_A, destinations=[])), 201)
+        self.assertNotIn(eb, (e1, e2, e3, e4, e5))
+        before = maps_state()
+        self.problem(s.req("PATCH", "/channels/feed-a", {"destinations": FEED_A["destinations"]},
+                           headers=["If-Match: " + e5]), 412)
+        self.problem(s.req("DELETE", "/channels/feed-a", headers=["If-Match: " + e5]), 412)
+        self.unchanged(before, "PATCH and DELETE with the former channel's ETag")
+        st, _, _ = s.req("DELETE", "/channels/feed-a", headers=["If-Match: " + eb])
+        self.assertEqual(st, 204)
+
     def test_concurrent_patches_lose_nothing(self):
         """Issue 10, case 5: one client only toggles record, another only changes
         destinations, both at once, round after round: after each round each field is what its

@@ -4,7 +4,7 @@
  * channel add, owner, update, delete and look-up, the listing and its cache following edits
  * of another editor, counters, the dataplane's state and sockets, and -ENODEV (the API's 503)
  * on unusable maps until they are usable again, and a reopen when the pins are replaced; PATCH-
- * like edits from two servers at once that lose nothing.
+ * like edits from two servers at once that lose nothing, and a delete on a condition.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -112,18 +112,18 @@ static void test_channel_life(void **state)
 
 	/* Names that are no names are not found, never looked for. */
 	assert_int_equal(store_channel_get(s, "../etc", &got), -ENOENT);
-	assert_int_equal(store_channel_delete(s, "a b", NULL), -ENOENT);
+	assert_int_equal(store_channel_delete(s, "a b", NULL, NULL, NULL), -ENOENT);
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(store_channel_get(s, longname, &got), -ENOENT);
 	assert_int_equal(store_channel_get(s, "", &got), -ENOENT);
 
 	/* Delete: gone from look-up and listing; a second delete finds nothing. */
-	assert_int_equal(store_channel_delete(s, "feed-a", &id2), 0);
+	assert_int_equal(store_channel_delete(s, "feed-a", NULL, NULL, &id2), 0);
 	assert_int_equal(id2, id);
 	assert_int_equal(store_channel_get(s, "feed-a", &got), -ENOENT);
 	assert_int_equal(store_channel_owner(s, &cfg.key, &got), -ENOENT);
-	assert_int_equal(store_channel_delete(s, "feed-a", NULL), -ENOENT);
+	assert_int_equal(store_channel_delete(s, "feed-a", NULL, NULL, NULL), -ENOENT);
 	store_release(s);
 	store_free(s);
 	store_free(NULL);
@@ -151,7 +151,7 @@ static void test_channels_listing(void **state)
 		cfg_make(&cfg, names[i], NULL, (__u16)(6000 + i));
 		assert_int_equal(store_channel_add(s, &cfg, &id[i]), 0);
 	}
-	assert_int_equal(store_channel_delete(s, "b", NULL), 0);
+	assert_int_equal(store_channel_delete(s, "b", NULL, NULL, NULL), 0);
 	assert_int_equal(store_channels(s, ids, cfgs), 3);
 	assert_int_equal(ids[0], id[0]);
 	assert_int_equal(ids[1], id[2]);
@@ -419,6 +419,41 @@ static void test_concurrent_edits(void **state)
 	store_free(s);
 }
 
+static int refuse(const struct xrelay_channel_cfg *cfg, void *arg)
+{
+	return cfg->generation == *(const __u64 *)arg ? 0 : -ESTALE;
+}
+
+/* A delete on a condition the stored channel must meet: refused, nothing changes. */
+static void test_delete_on_a_condition(void **state)
+{
+	struct xrelay_channel_cfg cfg, got;
+	char pin[256];
+	struct store *s;
+	__u64 want;
+	__u32 id, id2;
+
+	(void)state;
+	new_pin_dir(pin, sizeof(pin));
+	s = store_held(pin);
+	cfg_make(&cfg, "feed", NULL, 5000);
+	assert_int_equal(store_channel_add(s, &cfg, &id), 0);
+	want = cfg.generation + 1;
+	assert_int_equal(store_channel_delete(s, "feed", refuse, &want, &id2), -ESTALE);
+	assert_int_equal(store_channel_get(s, "feed", &got), (int)id);
+	assert_memory_equal(&got, &cfg, sizeof(cfg));
+	want = cfg.generation;
+	assert_int_equal(store_channel_delete(s, "feed", refuse, &want, &id2), 0);
+	assert_int_equal(id2, id);
+	assert_int_equal(store_channel_get(s, "feed", &got), -ENOENT);
+	assert_int_equal(store_channel_edit(s, "feed", edit_field, &(struct editor){}, NULL),
+			 -ENOENT);
+	assert_int_equal(store_channel_edit(s, "../x", edit_field, &(struct editor){}, NULL),
+			 -ENOENT);
+	store_release(s);
+	store_free(s);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -443,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_unusable_then_usable),
 		cmocka_unit_test(test_pins_replaced),
 		cmocka_unit_test(test_concurrent_edits),
+		cmocka_unit_test(test_delete_on_a_condition),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, setup, teardown);
