@@ -74,7 +74,7 @@ SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
 
 # The libFuzzer harness of the API's request handler: its own clang build with sanitizers.
 FUZZ := $(BUILD)/fuzz/fuzz_router
-FUZZ_SRCS := tests/fuzz/fuzz_router.c $(addprefix controlplane/,router.c store.c response.c \
+FUZZ_SRCS := tests/fuzz/fuzz_router.c $(addprefix controlplane/,router.c store.c response.c etag.c \
 	channels.c stats.c health.c) \
 	$(wildcard api/*.c) $(wildcard lib/*.c) tests/util/testenv.c
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \

@@ -2,7 +2,8 @@
 /*
  * The channel resource of the control API: POST and GET /channels, GET, PATCH and DELETE
  * /channels/{name}, and /channels/{name}/schema. Request bodies are checked here for size and
- * media type and parsed by api/; the maps are edited through the store.
+ * media type and parsed by api/; the maps are edited through the store, a PATCH merged into
+ * the stored channel under the editors' lock; ETag and If-Match (the channel's generation).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -12,6 +13,7 @@
 #include <strings.h>
 #include <arpa/inet.h>
 
+#include "etag.h"
 #include "handler.h"
 #include "xrelay/avro.h"
 #include "xrelay/log.h"
@@ -89,6 +91,32 @@ static void log_channel(const char *verb, const struct xrelay_channel_cfg *cfg, 
 		cfg->ndests);
 }
 
+/* Answer @status with channel @cfg (id @id) and its ETag. */
+static void channel_reply(struct handler_ctx *c, int status, const struct xrelay_channel_cfg *cfg,
+			  __u32 id)
+{
+	response_json(c->resp, status, api_channel_to_json(cfg, id));
+	if (c->resp->status == status)
+		etag_format(cfg->generation, c->resp->etag, sizeof(c->resp->etag));
+}
+
+/* An If-Match that is no list of entity tags is refused (400) before the channel is looked up. */
+static bool if_match_valid(struct handler_ctx *c)
+{
+	if (!c->req->if_match || etag_match(c->req->if_match, 0) >= 0)
+		return true;
+	response_problem(c->resp, 400, NULL,
+			 "If-Match must be \"*\" or a list of entity tags such as \"7\" (a "
+			 "channel's ETag)");
+	return false;
+}
+
+/* Whether the request has an If-Match that does not name version @generation of the channel. */
+static bool if_match_fails(const struct request *req, __u64 generation)
+{
+	return req->if_match && etag_match(req->if_match, generation) != 1;
+}
+
 void channels_post(struct handler_ctx *c)
 {
 	static const char *const types[] = { "application/json", NULL };
@@ -126,7 +154,7 @@ void channels_post(struct handler_ctx *c)
 	log_channel("created", &cfg, id);
 	snprintf(c->resp->location, sizeof(c->resp->location), "%s/channels/%s", c->prefix,
 		 cfg.name);
-	response_json(c->resp, 201, api_channel_to_json(&cfg, id));
+	channel_reply(c, 201, &cfg, id);
 }
 
 int channels_rows(struct store *s, bool totals, struct channels_row **ret)
@@ -198,7 +226,25 @@ void channels_get(struct handler_ctx *c)
 	int id = channels_find(c, &cfg);
 
 	if (id >= 0)
-		response_json(c->resp, 200, api_channel_to_json(&cfg, (__u32)id));
+		channel_reply(c, 200, &cfg, (__u32)id);
+}
+
+/*
+ * The PATCH applied to @cfg, the channel as stored, under the editors' lock: -ESTALE (412) on
+ * a failed If-Match; a refused body fills the response and is -ECANCELED.
+ */
+static int patch_edit(struct xrelay_channel_cfg *cfg, void *arg)
+{
+	struct handler_ctx *c = arg;
+	struct api_error err = {};
+
+	if (if_match_fails(c->req, cfg->generation))
+		return -ESTALE;
+	if (api_channel_patch(c->req->body, c->req->body_len, cfg, &err)) {
+		response_problem(c->resp, err.status, err.field, "%s", err.detail);
+		return -ECANCELED;
+	}
+	return interfaces_exist(c, cfg) ? 0 : -ECANCELED;
 }
 
 void channels_patch(struct handler_ctx *c)
@@ -206,37 +252,41 @@ void channels_patch(struct handler_ctx *c)
 	static const char *const types[] = { "application/merge-patch+json", "application/json",
 					     NULL };
 	struct xrelay_channel_cfg cfg;
-	struct api_error err = {};
 	char what[96];
-	int id, r;
+	int id;
 
-	if (!body_ok(c, types, "application/merge-patch+json or application/json"))
+	if (!body_ok(c, types, "application/merge-patch+json or application/json") ||
+	    !if_match_valid(c))
 		return;
-	id = channels_find(c, &cfg);
-	if (id < 0)
+	id = store_channel_edit(c->store, c->name, patch_edit, c, &cfg);
+	if (id == -ECANCELED)
 		return;
-	if (api_channel_patch(c->req->body, c->req->body_len, &cfg, &err)) {
-		response_problem(c->resp, err.status, err.field, "%s", err.detail);
-		return;
-	}
-	if (!interfaces_exist(c, &cfg))
-		return;
-	r = store_channel_update(c->store, c->name, &cfg);
-	if (r) {
-		snprintf(what, sizeof(what), "channel named %s", c->name);
-		response_errno(c->resp, r, what);
+	if (id < 0) {
+		snprintf(what, sizeof(what), "channel named %.63s", c->name);
+		response_errno(c->resp, id, what);
 		return;
 	}
 	log_channel("changed", &cfg, (__u32)id);
-	response_json(c->resp, 200, api_channel_to_json(&cfg, (__u32)id));
+	channel_reply(c, 200, &cfg, (__u32)id);
+}
+
+/* Under the editors' lock, before channel @cfg is removed: -ESTALE (412) on a failed If-Match. */
+static int delete_check(const struct xrelay_channel_cfg *cfg, void *arg)
+{
+	const struct handler_ctx *c = arg;
+
+	return if_match_fails(c->req, cfg->generation) ? -ESTALE : 0;
 }
 
 void channels_delete(struct handler_ctx *c)
 {
 	char what[96];
 	__u32 id;
-	int r = store_channel_delete(c->store, c->name, &id);
+	int r;
 
+	if (!if_match_valid(c))
+		return;
+	r = store_channel_delete(c->store, c->name, delete_check, c, &id);
 	if (r) {
 		snprintf(what, sizeof(what), "channel named %.63s", c->name);
 		response_errno(c->resp, r, what);

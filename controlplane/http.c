@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -39,8 +40,33 @@ struct conn {
 	char *body;
 	size_t len;
 	bool too_large;
-	bool answered; /* a response was queued before the body was read */
+	bool answered;	/* a response was queued before the body was read */
+	char *if_match; /* the If-Match field lines joined, NULL when none */
+	bool nomem;	/* joining them ran out of memory: the request is dropped */
 };
+
+/* Join the If-Match field lines into one list (RFC 9110 5.3): a condition is never dropped. */
+static enum MHD_Result join_if_match(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct conn *c = cls;
+	char *joined;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_IF_MATCH))
+		return MHD_YES;
+	if (!c->if_match)
+		joined = strdup(value ? value : "");
+	else if (asprintf(&joined, "%s, %s", c->if_match, value ? value : "") < 0)
+		joined = NULL;
+	if (!joined) {
+		c->nomem = true;
+		return MHD_NO;
+	}
+	free(c->if_match);
+	c->if_match = joined;
+	return MHD_YES;
+}
 
 static int listen_unix(const char *path, struct http *h, char *err, size_t errlen)
 {
@@ -185,6 +211,8 @@ static enum MHD_Result queue(struct MHD_Connection *mc, struct response *resp)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, resp->location);
 	if (resp->allow[0])
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	if (resp->etag[0])
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
 	if (resp->status == 401)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"xrelay\"");
@@ -276,6 +304,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 	req.path = url;
 	req.content_type =
 		MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, join_if_match, c);
+	if (c->nomem)
+		return MHD_NO;
+	req.if_match = c->if_match;
 	req.body = c->body;
 	req.body_len = c->len;
 	req.body_too_large = c->too_large;
@@ -294,6 +326,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	guard_next(h->guard, guard_of(mc)); /* a kept-alive connection's next request */
 	if (c) {
 		free(c->body);
+		free(c->if_match);
 		free(c);
 		*con_cls = NULL;
 	}

@@ -86,6 +86,13 @@ void response_errno(struct response *resp, int err, const char *what)
 	case -EADDRINUSE:
 		response_problem(resp, 409, "port", "%s", what);
 		break;
+	case -ESTALE:
+		response_problem(
+			resp, 412, NULL,
+			"%s is not at a version If-Match names: it changed since that ETag "
+			"was given; GET it and decide again",
+			what);
+		break;
 	case -ENOSPC:
 		response_problem(resp, 507, NULL,
 				 "no free channel id: %u channels exist, which is the limit",

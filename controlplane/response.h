@@ -18,6 +18,7 @@ struct response {
 	size_t body_len;
 	char location[96]; /* "" = no Location header */
 	char allow[64];	   /* "" = no Allow header */
+	char etag[24];	   /* "" = no ETag header (etag.h's form) */
 };
 
 /* Free the body and zero @resp. */
@@ -42,8 +43,9 @@ void response_body(struct response *resp, int status, const char *content_type, 
 
 /*
  * The one place an -errno from the store becomes an HTTP status: -ENOENT 404, -EEXIST and
- * -EADDRINUSE 409, -ENOSPC 507, -ENODEV 503 (maps unusable), anything else 500. @what names
- * the object for the detail ("channel named feed-a").
+ * -EADDRINUSE 409, -ESTALE 412 (not the version If-Match names), -ENOSPC 507, -ENODEV 503
+ * (maps unusable), anything else 500. @what names the object for the detail ("channel named
+ * feed-a").
  */
 void response_errno(struct response *resp, int err, const char *what);
 

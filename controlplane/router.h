@@ -18,6 +18,7 @@ struct request {
 	const char *method;
 	const char *path;	  /* without the query string */
 	const char *content_type; /* NULL when absent */
+	const char *if_match;	  /* If-Match (field lines joined by ", "); NULL when absent */
 	const char *body;	  /* may be NULL when body_len is 0 */
 	size_t body_len;
 	bool body_too_large; /* the body went past API_MAX_BODY and was not kept */

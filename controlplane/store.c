@@ -251,11 +251,22 @@ int store_channel_update(struct store *s, const char *name, struct xrelay_channe
 	return mapctl_channel_update(s->m, name, cfg);
 }
 
-int store_channel_delete(struct store *s, const char *name, __u32 *ret_id)
+int store_channel_edit(struct store *s, const char *name,
+		       int (*edit)(struct xrelay_channel_cfg *cfg, void *arg), void *arg,
+		       struct xrelay_channel_cfg *ret_cfg)
 {
 	if (!name_valid(name))
 		return -ENOENT;
-	return mapctl_channel_remove(s->m, name, ret_id);
+	return mapctl_channel_edit(s->m, name, edit, arg, ret_cfg);
+}
+
+int store_channel_delete(struct store *s, const char *name,
+			 int (*check)(const struct xrelay_channel_cfg *cfg, void *arg), void *arg,
+			 __u32 *ret_id)
+{
+	if (!name_valid(name))
+		return -ENOENT;
+	return mapctl_channel_remove_if(s->m, name, check, arg, ret_id);
 }
 
 int store_channel_stats(struct store *s, __u32 id, struct mapctl_chan_totals *out)

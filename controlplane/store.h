@@ -59,16 +59,30 @@ int store_channel_owner(struct store *s, const struct xrelay_chan_key *key,
 			struct xrelay_channel_cfg *cfg);
 
 /*
- * Change channel @name from @cfg (flags, destinations, rotation; see mapctl_channel_update).
- * On success @cfg holds what is stored. Returns 0, -ENOENT, -EINVAL, or another -errno.
+ * Change channel @name from @cfg (flags, destinations, rotation), which must have been read
+ * from the version stored now when it has a created_ns (see mapctl_channel_update). On
+ * success @cfg holds what is stored. Returns 0, -ENOENT, -ESTALE, -EINVAL, or another -errno.
  */
 int store_channel_update(struct store *s, const char *name, struct xrelay_channel_cfg *cfg);
 
 /*
- * Remove channel @name (it drains while a dataplane lives). *@ret_id (may be NULL) gets its
- * id. Returns 0, -ENOENT (no such channel, or @name is no valid name), or -errno.
+ * Change channel @name by @edit, which is given the channel as stored and runs under the
+ * editors' lock, so a concurrent edit is never lost (see mapctl_channel_edit: @edit must not
+ * call the store). *@ret_cfg (may be NULL) gets what is stored. Returns the channel's id,
+ * -ENOENT (also for an invalid name), -EINVAL, @edit's error, or another -errno.
  */
-int store_channel_delete(struct store *s, const char *name, __u32 *ret_id);
+int store_channel_edit(struct store *s, const char *name,
+		       int (*edit)(struct xrelay_channel_cfg *cfg, void *arg), void *arg,
+		       struct xrelay_channel_cfg *ret_cfg);
+
+/*
+ * Remove channel @name (it drains while a dataplane lives) if @check (may be NULL), given the
+ * channel as stored under the editors' lock, returns 0. *@ret_id (may be NULL) gets its id.
+ * Returns 0, -ENOENT (no such channel, or @name is no valid name), @check's error, or -errno.
+ */
+int store_channel_delete(struct store *s, const char *name,
+			 int (*check)(const struct xrelay_channel_cfg *cfg, void *arg), void *arg,
+			 __u32 *ret_id);
 
 /*
  * Published channel @name: its id with *@cfg filled, or -ENOENT (also for an invalid name) /

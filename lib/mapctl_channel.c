@@ -196,6 +196,21 @@ static int channel_reset(struct mapctl *m, __u32 id)
 	return r;
 }
 
+/*
+ * A new incarnation's generation: above every slot's, so no generation a channel of the same
+ * name ever had comes back (it is the API's entity tag), and each slot's only grows.
+ */
+static __u64 generation_next(const struct xrelay_channel_cfg *all)
+{
+	__u64 max = 0;
+	__u32 id;
+
+	for (id = 0; id < XRELAY_MAX_CHANNELS; id++)
+		if (all[id].generation > max)
+			max = all[id].generation;
+	return max + 1;
+}
+
 int mapctl_channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, __u32 *ret_id)
 {
 	struct xrelay_channel_cfg *all;
@@ -233,7 +248,7 @@ int mapctl_channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, __u32 *
 
 	/* Invariant 1: config and zeroed counters first, the key last. */
 	cfg->state = XRELAY_CH_ACTIVE;
-	cfg->generation = all[id].generation + 1;
+	cfg->generation = generation_next(all);
 	cfg->created_ns = clock_ns(CLOCK_REALTIME);
 	memset(cfg->reserved, 0, sizeof(cfg->reserved));
 	r = channel_reset(m, id);
@@ -269,19 +284,26 @@ static int lock_find(struct mapctl *m, const char *name, struct xrelay_channel_c
 	return id;
 }
 
-int mapctl_channel_update(struct mapctl *m, const char *name, struct xrelay_channel_cfg *cfg)
+int mapctl_channel_edit(struct mapctl *m, const char *name,
+			int (*edit)(struct xrelay_channel_cfg *cfg, void *arg), void *arg,
+			struct xrelay_channel_cfg *ret_cfg)
 {
-	struct xrelay_channel_cfg cur;
+	struct xrelay_channel_cfg cur, next;
 	int id, r;
 
 	id = lock_find(m, name, &cur);
 	if (id < 0)
 		return id;
-	cur.flags = cfg->flags;
-	cur.ndests = cfg->ndests;
-	memcpy(cur.dests, cfg->dests, sizeof(cur.dests));
-	cur.rotate_bytes = cfg->rotate_bytes;
-	cur.rotate_seconds = cfg->rotate_seconds;
+	next = cur;
+	r = edit(&next, arg);
+	if (r)
+		goto out_unlock;
+	/* Only what a change may touch is taken from the edit. */
+	cur.flags = next.flags;
+	cur.ndests = next.ndests;
+	memcpy(cur.dests, next.dests, sizeof(cur.dests));
+	cur.rotate_bytes = next.rotate_bytes;
+	cur.rotate_seconds = next.rotate_seconds;
 	r = cfg_validate(&cur);
 	if (r)
 		goto out_unlock;
@@ -290,13 +312,36 @@ int mapctl_channel_update(struct mapctl *m, const char *name, struct xrelay_chan
 	if (r)
 		goto out_unlock;
 	mapctl_gen_bump(m);
-	*cfg = cur;
+	if (ret_cfg)
+		*ret_cfg = cur;
+	r = id;
 out_unlock:
 	mapctl_unlock(m);
 	return r;
 }
 
-int mapctl_channel_remove(struct mapctl *m, const char *name, __u32 *ret_id)
+/* mapctl_channel_update's edit: the stored channel must be the version @arg was read from. */
+static int update_edit(struct xrelay_channel_cfg *cur, void *arg)
+{
+	const struct xrelay_channel_cfg *want = arg;
+
+	if (want->created_ns &&
+	    (cur->created_ns != want->created_ns || cur->generation != want->generation))
+		return -ESTALE;
+	*cur = *want;
+	return 0;
+}
+
+int mapctl_channel_update(struct mapctl *m, const char *name, struct xrelay_channel_cfg *cfg)
+{
+	int r = mapctl_channel_edit(m, name, update_edit, cfg, cfg);
+
+	return r < 0 ? r : 0;
+}
+
+int mapctl_channel_remove_if(struct mapctl *m, const char *name,
+			     int (*check)(const struct xrelay_channel_cfg *cfg, void *arg),
+			     void *arg, __u32 *ret_id)
 {
 	struct xrelay_channel_cfg cur;
 	int id, r;
@@ -304,6 +349,9 @@ int mapctl_channel_remove(struct mapctl *m, const char *name, __u32 *ret_id)
 	id = lock_find(m, name, &cur);
 	if (id < 0)
 		return id;
+	r = check ? check(&cur, arg) : 0;
+	if (r)
+		goto out_unlock;
 	/* Invariant 2: unpublish first, so no new packet is stamped with this id. */
 	if (bpf_map_delete_elem(m->fds[XRELAY_MAP_CHANNELS], &cur.key) && errno != ENOENT) {
 		r = -errno;
@@ -321,6 +369,11 @@ int mapctl_channel_remove(struct mapctl *m, const char *name, __u32 *ret_id)
 out_unlock:
 	mapctl_unlock(m);
 	return r;
+}
+
+int mapctl_channel_remove(struct mapctl *m, const char *name, __u32 *ret_id)
+{
+	return mapctl_channel_remove_if(m, name, NULL, NULL, ret_id);
 }
 
 int mapctl_channel_release(struct mapctl *m, __u32 id, __u64 created_ns)

@@ -11,6 +11,8 @@
  *     closed that channel's files (mapctl_channel_release), so no id is reused while a
  *     worker may still hold frames for it. With no live dataplane the slot is freed at once.
  *  3. config_gen in meta is bumped after every edit; the dataplane reconciles when it moves.
+ *     A slot's generation only grows; a new channel's is above every slot's, so a generation
+ *     (the API's ETag) never names two versions of one channel name.
  *  4. Edits are serialised by flock on the pin directory (across processes) and a mutex (across
  *     threads of one process).
  */
@@ -86,9 +88,27 @@ void mapctl_unlock(struct mapctl *m);
 int mapctl_channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, __u32 *ret_id);
 
 /*
- * Change channel @name in place: flags, ndests, dests, rotation are taken from @cfg; the key,
- * name and creation time stay. Bumps the channel's generation and config_gen. On success @cfg
- * holds what is stored. Returns 0, -ENOENT, -EINVAL, or another -errno.
+ * Change channel @name by @edit under the editors' lock, so that no other editor (thread or
+ * process) writes between the read and the write and no change is lost: @edit gets a copy of
+ * the channel as stored now and changes flags, ndests, dests, rotation in it (changes to other
+ * fields are ignored: key, name and creation time stay). A negative return from @edit abandons
+ * the edit and is returned as is. What @edit leaves is checked, stored with the channel's
+ * generation bumped, config_gen bumped, and copied to *@ret_cfg (may be NULL).
+ * @edit runs with the lock held: it must not call mapctl nor block for long.
+ * Returns the channel's id (>= 0), -ENOENT, -EINVAL (the edited channel is invalid), @edit's
+ * error, or another -errno.
+ */
+int mapctl_channel_edit(struct mapctl *m, const char *name,
+			int (*edit)(struct xrelay_channel_cfg *cfg, void *arg), void *arg,
+			struct xrelay_channel_cfg *ret_cfg);
+
+/*
+ * Change channel @name in place to @cfg's flags, ndests, dests, rotation. A @cfg with a
+ * created_ns was computed from a read of the channel: the stored channel must still be that
+ * version (same created_ns and generation), else -ESTALE and nothing changes, so a change made
+ * from a stale read never undoes a later one, nor lands on a new channel of the same name.
+ * created_ns 0: whatever is stored is overwritten. On success @cfg holds what is stored.
+ * Returns 0, -ENOENT, -ESTALE, -EINVAL, or another -errno.
  */
 int mapctl_channel_update(struct mapctl *m, const char *name, struct xrelay_channel_cfg *cfg);
 
@@ -97,6 +117,15 @@ int mapctl_channel_update(struct mapctl *m, const char *name, struct xrelay_chan
  * alive), then bump config_gen. *@ret_id (may be NULL) gets its id. Returns 0 or -ENOENT.
  */
 int mapctl_channel_remove(struct mapctl *m, const char *name, __u32 *ret_id);
+
+/*
+ * mapctl_channel_remove, but only when @check (may be NULL), given the channel as stored under
+ * the editors' lock, returns 0; its negative return is returned and nothing changes. @check
+ * must not call mapctl. Returns 0, -ENOENT, @check's error, or another -errno.
+ */
+int mapctl_channel_remove_if(struct mapctl *m, const char *name,
+			     int (*check)(const struct xrelay_channel_cfg *cfg, void *arg),
+			     void *arg, __u32 *ret_id);
 
 /*
  * The dataplane's acknowledgement that channel @id (incarnation @created_ns) has no open file

@@ -7,6 +7,7 @@ is written to a JSONL file that validate.mjs checks against openapi.yaml at the 
 Runs itself in fresh mount and network namespaces (unshare), so nothing it makes outlives it.
 Usage: test_api.py [BUILD_DIR]   (default $BUILD, else build)
 """
+import http.client
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -368,6 +370,111 @@ class ApiTest(unittest.TestCase):
         st, _, p = s.req("PATCH", "/channels/feed-a",
                          {"name": "feed-a", "port": 5000, "addr": "239.1.1.1"})
         self.assertEqual(st, 200, p)
+
+    def etag_of(self, resp, status=200):
+        """The ETag of a response that is one channel: the channel's generation, quoted."""
+        st, h, ch = resp
+        self.assertEqual(st, status, ch)
+        self.assertEqual(h.get("etag"), '"%d"' % ch["generation"])
+        return h["etag"]
+
+    def test_etag_and_if_match(self):
+        """Issue 10, case 5: ETag on every channel response, If-Match on PATCH and DELETE."""
+        s = self.srv
+        e1 = self.etag_of(s.req("POST", "/channels", FEED_A), 201)
+        self.assertEqual(self.etag_of(s.req("GET", "/channels/feed-a")), e1)
+        self.assertEqual(self.etag_of(s.req("GET", "/v1/channels/feed-a")), e1)
+        self.assertNotIn("etag", s.req("GET", "/channels")[1])
+        self.assertNotIn("etag", s.req("GET", "/channels/feed-a/schema")[1])
+
+        # a mismatch is 412 and changes nothing; so is a malformed If-Match (400)
+        before = maps_state()
+        off = {"record": False}
+        for tag, status in (('"999999"', 412), ("W/" + e1, 412), ('"1", "2"', 412),
+                            ("feed-a", 400), ('*, ' + e1, 400), ('"' + e1, 400)):
+            with self.subTest(if_match=tag):
+                self.problem(s.req("PATCH", "/channels/feed-a", off,
+                                   headers=["If-Match: " + tag]), status)
+                self.problem(s.req("DELETE", "/channels/feed-a",
+                                   headers=["If-Match: " + tag]), status)
+        self.unchanged(before, "PATCH and DELETE with a failed If-Match")
+        self.assertEqual(self.etag_of(s.req("GET", "/channels/feed-a")), e1)
+
+        # a match: applied, with a new tag; a list holding it, two lines, "*" match too
+        e2 = self.etag_of(s.req("PATCH", "/channels/feed-a", off, headers=["If-Match: " + e1]))
+        self.assertNotEqual(e2, e1)
+        ch_id = s.req("GET", "/channels/feed-a")[2]["id"]
+        self.assertEqual(cfg_slot(ch_id)["flags"] & 1, 0)
+        self.assertEqual(cfg_slot(ch_id)["generation"], int(e2.strip('"')))
+        e3 = self.etag_of(s.req("PATCH", "/channels/feed-a", {"record": True},
+                                headers=['If-Match: "1", ' + e2]))
+        e4 = self.etag_of(s.req("PATCH", "/channels/feed-a", {},
+                                headers=['If-Match: "1"', "If-Match: " + e3]))
+        e5 = self.etag_of(s.req("PATCH", "/channels/feed-a", {}, headers=["If-Match: *"]))
+        self.assertEqual(len({e1, e2, e3, e4, e5}), 5)
+        self.problem(s.req("PATCH", "/channels/nope", {}, headers=["If-Match: *"]), 404)
+
+        # deleted and created again: the old tag names no version of the new channel
+        self.problem(s.req("DELETE", "/channels/feed-a", headers=["If-Match: " + e4]), 412)
+        st, _, _ = s.req("DELETE", "/channels/feed-a", headers=["If-Match: " + e5])
+        self.assertEqual(st, 204)
+        eb = self.etag_of(s.req("POST", "/channels", dict(FEED_A, destinations=[])), 201)
+        self.assertNotIn(eb, (e1, e2, e3, e4, e5))
+        before = maps_state()
+        self.problem(s.req("PATCH", "/channels/feed-a", {"destinations": FEED_A["destinations"]},
+                           headers=["If-Match: " + e5]), 412)
+        self.problem(s.req("DELETE", "/channels/feed-a", headers=["If-Match: " + e5]), 412)
+        self.unchanged(before, "PATCH and DELETE with the former channel's ETag")
+        st, _, _ = s.req("DELETE", "/channels/feed-a", headers=["If-Match: " + eb])
+        self.assertEqual(st, 204)
+
+    def test_concurrent_patches_lose_nothing(self):
+        """Issue 10, case 5: one client only toggles record, another only changes
+        destinations, both at once, round after round: after each round each field is what its
+        client wrote, so no PATCH undid the other's."""
+        s = self.srv
+        rounds = 80
+        st, _, ch = s.req("POST", "/channels", dict(FEED_A, destinations=[]))
+        self.assertEqual(st, 201, ch)
+        start = threading.Barrier(2, timeout=20)
+        errors = []
+
+        def patch(body):
+            # a connection per request, so the two land on different server threads
+            conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=20)
+            try:
+                start.wait()
+                conn.request("PATCH", "/channels/feed-a", json.dumps(body),
+                             {"Content-Type": "application/merge-patch+json"})
+                r = conn.getresponse()
+                data = r.read()
+                if r.status != 200:
+                    errors.append("PATCH %s: %d %s" % (body, r.status, data))
+            except Exception as e:  # reported by the main thread
+                errors.append(e)
+            finally:
+                conn.close()
+
+        lost = []
+        for i in range(rounds):
+            record = i % 2 == 1
+            dests = [{"addr": "239.2.2.%d" % (i % 250 + 1), "port": 6000 + i, "every": 1,
+                      "ttl": 1, "interface": None}]
+            threads = [threading.Thread(target=patch, args=({"record": record},)),
+                       threading.Thread(target=patch, args=({"destinations": dests},))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            self.assertEqual(errors, [])
+            st, _, got = s.req("GET", "/channels/feed-a", record=False)
+            if (got["record"], got["destinations"]) != (record, dests):
+                lost.append((i, got["record"], got["destinations"][:1]))
+        self.assertEqual(lost, [], "rounds where one PATCH undid the other's")
+        self.assertEqual(got["generation"], ch["generation"] + 2 * rounds)
+        slot = cfg_slot(got["id"])
+        self.assertEqual(slot["flags"] & 1, int(record))
+        self.assertEqual([d["port"] for d in slot["dests"]], [dests[0]["port"]])
 
     def test_methods_and_paths(self):
         s = self.srv

@@ -34,6 +34,7 @@ DP='{"running":false,"pid":null,"mode":"none","interface":null,"queues":0,"heart
 XDP='{"packets":0,"pass_not_ip":0,"pass_not_udp":0,"pass_no_match":0,"pass_frag":0,"pass_malformed":0,"redirected":0,"meta_fail":0}'
 P404='{"type":"https://xrelay.dev/problems/not-found","title":"Not Found","status":404,"detail":"No channel is named \"nope\"."}'
 P405='{"type":"https://xrelay.dev/problems/method-not-allowed","title":"Method Not Allowed","status":405,"detail":"/channels accepts GET and POST."}'
+P412='{"type":"https://xrelay.dev/problems/precondition-failed","title":"Precondition Failed","status":412,"detail":"channel named feed-a is not at a version If-Match names."}'
 P422='{"type":"https://xrelay.dev/problems/unprocessable-content","title":"Unprocessable Content","status":422,"detail":"ttl must be an integer from 1 to 255.","field":"destinations/0/ttl"}'
 AVRO='{"type":"record","name":"Packet","namespace":"xrelay","fields":[{"name":"seq","type":"long"},{"name":"ts_ns","type":"long"},{"name":"src_addr","type":"bytes"},{"name":"src_port","type":"int"},{"name":"dst_addr","type":"bytes"},{"name":"dst_port","type":"int"},{"name":"payload","type":"bytes"}]}'
 
@@ -65,11 +66,12 @@ expect() {
 }
 
 expect "correct responses" pass "$(cat <<EOF
-{"method":"POST","path":"/channels","status":201,"content_type":"application/json","headers":{"location":"/channels/feed-a"},"body":$CH}
-{"method":"POST","path":"/v1/channels","status":201,"content_type":"application/json; charset=utf-8","headers":{"Location":"/v1/channels/feed-a"},"body":$CH}
+{"method":"POST","path":"/channels","status":201,"content_type":"application/json","headers":{"location":"/channels/feed-a","etag":"\"1\""},"body":$CH}
+{"method":"POST","path":"/v1/channels","status":201,"content_type":"application/json; charset=utf-8","headers":{"Location":"/v1/channels/feed-a","ETag":"\"1\""},"body":$CH}
 {"method":"GET","path":"/channels","status":200,"content_type":"application/json","body":{"channels":[$CH]}}
 {"method":"GET","path":"/v1/channels/feed-a?pretty=1","status":200,"content_type":"application/json","body":$CH}
-{"method":"PATCH","path":"/channels/feed-a","status":200,"content_type":"application/json","body":$CH}
+{"method":"PATCH","path":"/channels/feed-a","status":200,"content_type":"application/json","headers":{"etag":"\"1\""},"body":$CH}
+{"method":"PATCH","path":"/channels/feed-a","status":412,"content_type":"application/problem+json","headers":{},"body":$P412}
 {"method":"DELETE","path":"/v1/channels/feed-a","status":204,"content_type":null,"headers":{},"body":null}
 {"method":"GET","path":"/channels/feed-a/schema","status":200,"content_type":"application/json","body":$AVRO}
 {"method":"GET","path":"/v1/channels/feed-a/stats","status":200,"content_type":"application/json","body":$COUNTERS}
@@ -147,6 +149,12 @@ expect "problem without status" fail \
 	'{"method":"GET","path":"/channels/nope","status":404,"content_type":"application/problem+json","body":{"type":"https://xrelay.dev/problems/not-found","title":"Not Found","detail":"No channel is named \"nope\"."}}'
 expect "201 without Location" fail \
 	'{"method":"POST","path":"/v1/channels","status":201,"content_type":"application/json","headers":{},"body":'"$CH"'}'
+expect "channel without ETag" fail \
+	'{"method":"GET","path":"/channels/feed-a","status":200,"content_type":"application/json","headers":{},"body":'"$CH"'}'
+expect "ETag not a quoted generation" fail \
+	'{"method":"PATCH","path":"/channels/feed-a","status":200,"content_type":"application/json","headers":{"etag":"W/\"1\""},"body":'"$CH"'}'
+expect "412 on GET" fail \
+	'{"method":"GET","path":"/channels/feed-a","status":412,"content_type":"application/problem+json","body":'"$P412"'}'
 expect "405 without Allow" fail \
 	'{"method":"PUT","path":"/channels","status":405,"content_type":"application/problem+json","headers":{},"body":'"$P405"'}'
 expect "204 with a body" fail \

@@ -2,8 +2,9 @@
 /*
  * The userspace contract (lib/mapctl.c) against real maps pinned in a private bpffs: create
  * then reopen from another process, refusal of foreign layouts with a message naming both
- * sides, channel add/change/remove/look-up and id reuse, counter sums, and editors in two
- * processes serialised by the lock.
+ * sides, channel add/change/remove/look-up and id reuse, counter sums, editors in two
+ * processes serialised by the lock, and changes from a stale read or to a replaced channel
+ * refused (issue 10, case 5).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -481,6 +482,157 @@ static void test_concurrent_editors(void **state)
 	mapctl_close(m);
 }
 
+/* One destination, to 239.2.2.2:@port. */
+static int dest_set(struct xrelay_channel_cfg *cfg, void *arg)
+{
+	struct xrelay_chan_key k;
+	int r = mapctl_key_from_str(&k, "239.2.2.2", *(const __u16 *)arg);
+
+	memset(cfg->dests, 0, sizeof(cfg->dests));
+	memcpy(cfg->dests[0].addr, k.addr, sizeof(k.addr));
+	cfg->dests[0].port = k.port;
+	cfg->dests[0].ttl = 1;
+	cfg->dests[0].every = 1;
+	cfg->ndests = 1;
+	return r;
+}
+
+/*
+ * Two editors read the same version (issue 10, case 5): one turns recording off, then the
+ * other, from its copy, sets a destination. Written back whole, the second undid the first:
+ * it is refused.
+ */
+static void test_update_from_a_stale_read(void **state)
+{
+	struct xrelay_channel_cfg cfg, a, b, got;
+	__u16 port = 6000;
+	char pin[256];
+	struct mapctl *m;
+	__u32 id;
+
+	(void)state;
+	new_pin_dir(pin, sizeof(pin));
+	m = open_ok(pin, MAPCTL_F_CREATE);
+	cfg_make(&cfg, "feed", "239.1.1.1", 5000);
+	assert_int_equal(mapctl_channel_add(m, &cfg, &id), 0);
+	assert_int_equal(mapctl_channel_find(m, "feed", &a), (int)id);
+	b = a;
+	a.flags = 0;
+	assert_int_equal(mapctl_channel_update(m, "feed", &a), 0);
+	assert_int_equal(dest_set(&b, &port), 0);
+	assert_int_equal(mapctl_channel_update(m, "feed", &b), -ESTALE);
+	assert_int_equal(mapctl_channel_find(m, "feed", &got), (int)id);
+	assert_int_equal(got.flags & XRELAY_CH_F_RECORD, 0);
+	assert_int_equal(got.ndests, 0);
+	assert_int_equal(got.generation, a.generation);
+	mapctl_close(m);
+}
+
+/* Edit callbacks of mapctl_channel_edit. */
+static int record_off(struct xrelay_channel_cfg *cfg, void *arg)
+{
+	(void)arg;
+	cfg->flags &= ~XRELAY_CH_F_RECORD;
+	return 0;
+}
+
+static int rename_and_fail(struct xrelay_channel_cfg *cfg, void *arg)
+{
+	snprintf(cfg->name, sizeof(cfg->name), "renamed");
+	cfg->key.port = 1;
+	return *(int *)arg;
+}
+
+static int too_many_dests(struct xrelay_channel_cfg *cfg, void *arg)
+{
+	(void)arg;
+	cfg->ndests = XRELAY_MAX_DESTS + 1;
+	return 0;
+}
+
+/*
+ * The same two changes made under the lock against what is stored lose nothing; an edit's
+ * error abandons it, an invalid result is refused, and what an edit may not change stays.
+ */
+static void test_edit_merges_under_the_lock(void **state)
+{
+	struct xrelay_channel_cfg cfg, got;
+	__u16 port = 6000;
+	char pin[256];
+	struct mapctl *m;
+	int fail = -EPERM, ok = 0;
+	__u32 id;
+	__u64 gen;
+
+	(void)state;
+	new_pin_dir(pin, sizeof(pin));
+	m = open_ok(pin, MAPCTL_F_CREATE);
+	cfg_make(&cfg, "feed", "239.1.1.1", 5000);
+	assert_int_equal(mapctl_channel_add(m, &cfg, &id), 0);
+	assert_int_equal(mapctl_channel_edit(m, "feed", record_off, NULL, NULL), (int)id);
+	assert_int_equal(mapctl_channel_edit(m, "feed", dest_set, &port, &got), (int)id);
+	assert_int_equal(got.flags & XRELAY_CH_F_RECORD, 0);
+	assert_int_equal(got.ndests, 1);
+	assert_int_equal(got.generation, cfg.generation + 2);
+
+	gen = mapctl_gen(m);
+	assert_int_equal(mapctl_channel_edit(m, "feed", rename_and_fail, &fail, NULL), -EPERM);
+	assert_int_equal(mapctl_channel_edit(m, "feed", too_many_dests, NULL, NULL), -EINVAL);
+	assert_int_equal(mapctl_gen(m), gen);
+	assert_int_equal(mapctl_channel_edit(m, "feed", rename_and_fail, &ok, &cfg), (int)id);
+	assert_string_equal(cfg.name, "feed");
+	assert_memory_equal(&cfg.key, &got.key, sizeof(cfg.key));
+	assert_int_equal(cfg.generation, got.generation + 1);
+	assert_int_equal(mapctl_channel_find(m, "feed", &got), (int)id);
+	assert_memory_equal(&got, &cfg, sizeof(cfg));
+	assert_int_equal(mapctl_channel_edit(m, "nope", record_off, NULL, NULL), -ENOENT);
+	mapctl_close(m);
+}
+
+/*
+ * A change computed against one channel, applied after a DELETE and a POST of the same name,
+ * must not land on the new channel; and no generation (the API's ETag) of the old one comes
+ * back as the new one's, even when the new one gets a slot with a shorter history.
+ */
+static void test_update_never_lands_on_a_new_incarnation(void **state)
+{
+	struct xrelay_channel_cfg cfg, a, b;
+	__u16 port = 6000;
+	char pin[256];
+	struct mapctl *m;
+	__u32 id, other, i;
+
+	(void)state;
+	new_pin_dir(pin, sizeof(pin));
+	m = open_ok(pin, MAPCTL_F_CREATE);
+	cfg_make(&cfg, "other", NULL, 4000);
+	assert_int_equal(mapctl_channel_add(m, &cfg, &other), 0);
+	cfg_make(&cfg, "feed", "239.1.1.1", 5000);
+	assert_int_equal(mapctl_channel_add(m, &cfg, &id), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(mapctl_channel_find(m, "feed", &a), (int)id);
+		assert_int_equal(dest_set(&a, &port), 0);
+		assert_int_equal(mapctl_channel_update(m, "feed", &a), 0);
+	}
+
+	/* No dataplane: both slots are free at once; the new "feed" takes the lowest. */
+	assert_int_equal(mapctl_channel_remove(m, "other", NULL), 0);
+	assert_int_equal(mapctl_channel_remove(m, "feed", NULL), 0);
+	cfg_make(&cfg, "feed", "239.1.1.1", 5000);
+	assert_int_equal(mapctl_channel_add(m, &cfg, &id), 0);
+	assert_int_equal(id, other);
+
+	assert_int_equal(mapctl_channel_update(m, "feed", &a), -ESTALE);
+	assert_int_equal(mapctl_channel_find(m, "feed", &b), (int)id);
+	assert_int_equal(b.created_ns, cfg.created_ns);
+	assert_int_equal(b.generation, cfg.generation);
+	assert_int_equal(b.ndests, 0);
+	if (b.generation <= a.generation)
+		fail_msg("new channel's generation %llu repeats one of the old's (up to %llu)",
+			 (unsigned long long)b.generation, (unsigned long long)a.generation);
+	mapctl_close(m);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -510,6 +662,9 @@ int main(void)
 		cmocka_unit_test(test_ids_exhausted_then_reused),
 		cmocka_unit_test(test_counter_sums),
 		cmocka_unit_test(test_concurrent_editors),
+		cmocka_unit_test(test_update_from_a_stale_read),
+		cmocka_unit_test(test_update_never_lands_on_a_new_incarnation),
+		cmocka_unit_test(test_edit_merges_under_the_lock),
 	};
 
 	return cmocka_run_group_tests_name("mapctl", tests, setup, teardown);

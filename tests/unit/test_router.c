@@ -3,7 +3,8 @@
  * The control API's request handler (controlplane/router.c and the handlers it routes to)
  * against a real store on maps pinned in a private bpffs: a table of {method, path, content
  * type, body, expected status} run in order, with Location and Allow where they matter; the
- * errno -> status mapping (409, 507, 503); and that every body matches its content type.
+ * errno -> status mapping (409, 507, 503); ETag and If-Match (412); and that every body
+ * matches its content type.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -125,14 +126,15 @@ static void new_pin_dir(char *buf, size_t len)
 	snprintf(buf, len, "%s/r%d", bpffs, ++dir_seq);
 }
 
-/* Run one request; the response is checked for a body that matches its content type. */
-static int handle(struct store *s, const char *method, const char *path, const char *ctype,
-		  const char *body, bool too_large, struct response *resp)
+/* Run one request with an If-Match (may be NULL); the body is checked against its type. */
+static int handle_if(struct store *s, const char *method, const char *path, const char *ctype,
+		     const char *body, bool too_large, const char *if_match, struct response *resp)
 {
 	struct request req = {
 		.method = method,
 		.path = path,
 		.content_type = ctype,
+		.if_match = if_match,
 		.body = too_large ? NULL : body,
 		.body_len = body && !too_large ? strlen(body) : 0,
 		.body_too_large = too_large,
@@ -158,6 +160,12 @@ static int handle(struct store *s, const char *method, const char *path, const c
 	}
 	json_decref(j);
 	return st;
+}
+
+static int handle(struct store *s, const char *method, const char *path, const char *ctype,
+		  const char *body, bool too_large, struct response *resp)
+{
+	return handle_if(s, method, path, ctype, body, too_large, NULL, resp);
 }
 
 static void test_table(void **state)
@@ -192,6 +200,127 @@ static void test_table(void **state)
 			assert_string_equal(resp.content_type, "text/plain; version=0.0.4");
 		response_reset(&resp);
 	}
+	store_free(s);
+}
+
+/*
+ * Request @method @path with @if_match (may be NULL) and @body: want status @want; the ETag
+ * (or "") into @etag (ETAG_LEN), and the channel's generation, when the body is a channel,
+ * must be what the ETag says.
+ */
+static void cond(struct store *s, const char *method, const char *path, const char *if_match,
+		 const char *body, int want, char *etag)
+{
+	struct response resp;
+	char tag[32];
+	json_t *j, *gen;
+	const char *ctype = !body ? NULL : !strcmp(method, "POST") ? JSON : MERGE;
+	int st = handle_if(s, method, path, ctype, body, false, if_match, &resp);
+
+	if (st != want)
+		fail_msg("%s %s If-Match %s: %d, want %d: %.*s", method, path,
+			 if_match ? if_match : "(none)", st, want, (int)resp.body_len,
+			 resp.body ? resp.body : "");
+	j = st < 300 && resp.body ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
+	gen = json_object_get(j, "generation");
+	if (gen) {
+		snprintf(tag, sizeof(tag), "\"%lld\"", (long long)json_integer_value(gen));
+		assert_string_equal(resp.etag, tag);
+	} else {
+		assert_string_equal(resp.etag, "");
+	}
+	json_decref(j);
+	if (etag)
+		snprintf(etag, 24, "%s", resp.etag);
+	response_reset(&resp);
+}
+
+/* Whether channel feed-a records, as GET shows it. */
+static bool records(struct store *s)
+{
+	struct response resp;
+	json_t *j;
+	bool on;
+
+	assert_int_equal(handle(s, "GET", "/channels/feed-a", NULL, NULL, false, &resp), 200);
+	j = json_loadb(resp.body, resp.body_len, 0, NULL);
+	on = json_is_true(json_object_get(j, "record"));
+	json_decref(j);
+	response_reset(&resp);
+	return on;
+}
+
+/*
+ * ETag on every response that is a channel, and If-Match on PATCH and DELETE (issue 10, case
+ * 5): a mismatch is 412 and changes nothing, also after a DELETE and a POST of the same name.
+ */
+static void test_conditional(void **state)
+{
+	static const char dests[] = "{\"destinations\":[{\"addr\":\"239.2.2.2\",\"port\":6000}]}";
+	char pin[256], e1[24], e2[24], e3[24], eb[24], list[64], weak[32];
+	struct response resp;
+	struct store *s = NULL;
+
+	(void)state;
+	new_pin_dir(pin, sizeof(pin));
+	assert_int_equal(store_new(pin, &s), 0);
+	cond(s, "POST", "/channels", NULL, "{\"name\":\"other\",\"port\":4999}", 201, NULL);
+	assert_int_equal(handle(s, "POST", "/channels", JSON, "{\"name\":\"feed-a\",\"port\":5000}",
+				false, &resp),
+			 201);
+	response_reset(&resp);
+	cond(s, "GET", "/channels/feed-a", NULL, NULL, 200, e1);
+	assert_int_not_equal(e1[0], '\0');
+	cond(s, "HEAD", "/channels/feed-a", NULL, NULL, 200, NULL);
+	cond(s, "GET", "/channels", NULL, NULL, 200, NULL);
+	cond(s, "GET", "/channels/feed-a/schema", NULL, NULL, 200, NULL);
+
+	/* Mismatches: another tag, a weak one, none in an empty list; malformed is 400. */
+	snprintf(weak, sizeof(weak), "W/%s", e1);
+	cond(s, "PATCH", "/channels/feed-a", "\"999\"", "{\"record\":false}", 412, NULL);
+	cond(s, "PATCH", "/channels/feed-a", weak, "{\"record\":false}", 412, NULL);
+	cond(s, "PATCH", "/channels/feed-a", "", "{\"record\":false}", 412, NULL);
+	cond(s, "PATCH", "/channels/feed-a", "abc", "{\"record\":false}", 400, NULL);
+	cond(s, "DELETE", "/channels/feed-a", "\"999\"", NULL, 412, NULL);
+	cond(s, "DELETE", "/channels/feed-a", "*, \"1\"", NULL, 400, NULL);
+	cond(s, "GET", "/channels/feed-a", NULL, NULL, 200, e2);
+	assert_string_equal(e2, e1);
+	assert_true(records(s));
+
+	/* Matches: the tag, a list holding it, "*"; each PATCH gives a new tag. */
+	cond(s, "PATCH", "/channels/feed-a", e1, "{\"record\":false}", 200, e2);
+	assert_string_not_equal(e2, e1);
+	assert_false(records(s));
+	snprintf(list, sizeof(list), "\"1\" , ,%s", e2);
+	cond(s, "PATCH", "/channels/feed-a", list, "{\"record\":true}", 200, e3);
+	assert_string_not_equal(e3, e2);
+	cond(s, "PATCH", "/channels/feed-a", "*", "{}", 200, e3);
+	/* The precondition holds, the body is refused: 422, nothing changed. */
+	cond(s, "PATCH", "/channels/feed-a", e3, "{\"port\":1}", 422, NULL);
+	cond(s, "GET", "/channels/feed-a", NULL, NULL, 200, e2);
+	assert_string_equal(e2, e3);
+	/* No channel: 404 whatever If-Match says. */
+	cond(s, "PATCH", "/channels/nope", "*", "{}", 404, NULL);
+	cond(s, "DELETE", "/channels/nope", "*", NULL, 404, NULL);
+
+	/* Deleted and created again: the old tag names no version of the new channel. */
+	cond(s, "DELETE", "/channels/other", NULL, NULL, 204, NULL);
+	cond(s, "DELETE", "/channels/feed-a", e3, NULL, 204, NULL);
+	assert_int_equal(handle(s, "POST", "/channels", JSON, "{\"name\":\"feed-a\",\"port\":5000}",
+				false, &resp),
+			 201);
+	snprintf(eb, sizeof(eb), "%s", resp.etag);
+	response_reset(&resp);
+	assert_string_not_equal(eb, e1);
+	assert_string_not_equal(eb, e2);
+	assert_string_not_equal(eb, e3);
+	cond(s, "PATCH", "/channels/feed-a", e3, dests, 412, NULL);
+	cond(s, "DELETE", "/channels/feed-a", e1, NULL, 412, NULL);
+	assert_int_equal(handle(s, "GET", "/channels/feed-a", NULL, NULL, false, &resp), 200);
+	if (!strstr(resp.body, "\"destinations\": []"))
+		fail_msg("the old channel's PATCH landed on the new one: %s", resp.body);
+	response_reset(&resp);
+	cond(s, "PATCH", "/channels/feed-a", eb, dests, 200, NULL);
 	store_free(s);
 }
 
@@ -280,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_ids_exhausted),
 		cmocka_unit_test(test_maps_unusable),
+		cmocka_unit_test(test_conditional),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, setup, teardown);

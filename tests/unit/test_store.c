@@ -3,7 +3,8 @@
  * The controlplane's store (controlplane/store.c) against real maps pinned in a private bpffs:
  * channel add, owner, update, delete and look-up, the listing and its cache following edits
  * of another editor, counters, the dataplane's state and sockets, and -ENODEV (the API's 503)
- * on unusable maps until they are usable again, and a reopen when the pins are replaced.
+ * on unusable maps until they are usable again, and a reopen when the pins are replaced; PATCH-
+ * like edits from two servers at once that lose nothing, and a delete on a condition.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,18 +112,18 @@ static void test_channel_life(void **state)
 
 	/* Names that are no names are not found, never looked for. */
 	assert_int_equal(store_channel_get(s, "../etc", &got), -ENOENT);
-	assert_int_equal(store_channel_delete(s, "a b", NULL), -ENOENT);
+	assert_int_equal(store_channel_delete(s, "a b", NULL, NULL, NULL), -ENOENT);
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(store_channel_get(s, longname, &got), -ENOENT);
 	assert_int_equal(store_channel_get(s, "", &got), -ENOENT);
 
 	/* Delete: gone from look-up and listing; a second delete finds nothing. */
-	assert_int_equal(store_channel_delete(s, "feed-a", &id2), 0);
+	assert_int_equal(store_channel_delete(s, "feed-a", NULL, NULL, &id2), 0);
 	assert_int_equal(id2, id);
 	assert_int_equal(store_channel_get(s, "feed-a", &got), -ENOENT);
 	assert_int_equal(store_channel_owner(s, &cfg.key, &got), -ENOENT);
-	assert_int_equal(store_channel_delete(s, "feed-a", NULL), -ENOENT);
+	assert_int_equal(store_channel_delete(s, "feed-a", NULL, NULL, NULL), -ENOENT);
 	store_release(s);
 	store_free(s);
 	store_free(NULL);
@@ -149,7 +151,7 @@ static void test_channels_listing(void **state)
 		cfg_make(&cfg, names[i], NULL, (__u16)(6000 + i));
 		assert_int_equal(store_channel_add(s, &cfg, &id[i]), 0);
 	}
-	assert_int_equal(store_channel_delete(s, "b", NULL), 0);
+	assert_int_equal(store_channel_delete(s, "b", NULL, NULL, NULL), 0);
 	assert_int_equal(store_channels(s, ids, cfgs), 3);
 	assert_int_equal(ids[0], id[0]);
 	assert_int_equal(ids[1], id[2]);
@@ -333,6 +335,125 @@ static void test_pins_replaced(void **state)
 	store_free(s);
 }
 
+/* One server's share of test_concurrent_edits: N edits of one field of channel "feed". */
+struct editor {
+	const char *pin;
+	bool dests; /* change destinations, else recording */
+	int r;
+	__u16 last; /* the last value written: a port, or record on (1) or off (0) */
+};
+
+enum { EDITS = 300 };
+
+static int edit_field(struct xrelay_channel_cfg *cfg, void *arg)
+{
+	const struct editor *e = arg;
+
+	if (!e->dests) {
+		cfg->flags = e->last ? cfg->flags | XRELAY_CH_F_RECORD
+				     : cfg->flags & ~XRELAY_CH_F_RECORD;
+		return 0;
+	}
+	memset(cfg->dests, 0, sizeof(cfg->dests));
+	cfg->dests[0].port = htons(e->last);
+	cfg->dests[0].every = 1;
+	cfg->ndests = 1;
+	return 0;
+}
+
+static void *editor_run(void *arg)
+{
+	struct editor *e = arg;
+	struct store *s = NULL;
+	char err[512];
+	int i;
+
+	e->r = store_new(e->pin, &s);
+	for (i = 0; !e->r && i < EDITS; i++) {
+		e->last = e->dests ? (__u16)(7000 + i) : (__u16)(i & 1);
+		e->r = store_acquire(s, err, sizeof(err));
+		if (e->r)
+			break;
+		e->r = store_channel_edit(s, "feed", edit_field, e, NULL);
+		e->r = e->r < 0 ? e->r : 0;
+		store_release(s);
+	}
+	store_free(s);
+	return NULL;
+}
+
+/*
+ * Two servers PATCH one channel at once, one only its recording, the other only its
+ * destinations (issue 10, case 5): at the end each field holds its editor's last write, and
+ * every edit moved the generation.
+ */
+static void test_concurrent_edits(void **state)
+{
+	struct editor ed[2];
+	struct xrelay_channel_cfg cfg, got;
+	pthread_t th[2];
+	char pin[256];
+	struct store *s;
+	__u32 id;
+	int k;
+
+	(void)state;
+	new_pin_dir(pin, sizeof(pin));
+	s = store_held(pin);
+	cfg_make(&cfg, "feed", "239.1.1.1", 5000);
+	assert_int_equal(store_channel_add(s, &cfg, &id), 0);
+	for (k = 0; k < 2; k++) {
+		ed[k] = (struct editor){ .pin = pin, .dests = k == 1 };
+		assert_int_equal(pthread_create(&th[k], NULL, editor_run, &ed[k]), 0);
+	}
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(pthread_join(th[k], NULL), 0);
+		assert_int_equal(ed[k].r, 0);
+	}
+	assert_int_equal(store_channel_get(s, "feed", &got), (int)id);
+	assert_int_equal(!!(got.flags & XRELAY_CH_F_RECORD), ed[0].last);
+	assert_int_equal(got.ndests, 1);
+	assert_int_equal(ntohs(got.dests[0].port), ed[1].last);
+	assert_int_equal(got.generation, cfg.generation + 2 * EDITS);
+	store_release(s);
+	store_free(s);
+}
+
+static int refuse(const struct xrelay_channel_cfg *cfg, void *arg)
+{
+	return cfg->generation == *(const __u64 *)arg ? 0 : -ESTALE;
+}
+
+/* A delete on a condition the stored channel must meet: refused, nothing changes. */
+static void test_delete_on_a_condition(void **state)
+{
+	struct xrelay_channel_cfg cfg, got;
+	char pin[256];
+	struct store *s;
+	__u64 want;
+	__u32 id, id2;
+
+	(void)state;
+	new_pin_dir(pin, sizeof(pin));
+	s = store_held(pin);
+	cfg_make(&cfg, "feed", NULL, 5000);
+	assert_int_equal(store_channel_add(s, &cfg, &id), 0);
+	want = cfg.generation + 1;
+	assert_int_equal(store_channel_delete(s, "feed", refuse, &want, &id2), -ESTALE);
+	assert_int_equal(store_channel_get(s, "feed", &got), (int)id);
+	assert_memory_equal(&got, &cfg, sizeof(cfg));
+	want = cfg.generation;
+	assert_int_equal(store_channel_delete(s, "feed", refuse, &want, &id2), 0);
+	assert_int_equal(id2, id);
+	assert_int_equal(store_channel_get(s, "feed", &got), -ENOENT);
+	assert_int_equal(store_channel_edit(s, "feed", edit_field, &(struct editor){}, NULL),
+			 -ENOENT);
+	assert_int_equal(store_channel_edit(s, "../x", edit_field, &(struct editor){}, NULL),
+			 -ENOENT);
+	store_release(s);
+	store_free(s);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -356,6 +477,8 @@ int main(void)
 		cmocka_unit_test(test_dataplane),
 		cmocka_unit_test(test_unusable_then_usable),
 		cmocka_unit_test(test_pins_replaced),
+		cmocka_unit_test(test_concurrent_edits),
+		cmocka_unit_test(test_delete_on_a_condition),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, setup, teardown);
