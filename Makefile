@@ -2,6 +2,7 @@
 #   make                 build the BPF object, its skeleton, the library and the programs
 #   make test            install missing packages, build, run every test (and format-check)
 #   make SANITIZE=address,undefined test   the same with sanitizers (into build/san)
+#   make soak            the reliability suite's long versions (tests/reliability), figures printed
 #   make bench           benchmarks (tests/bench), figures printed, docs/benchmarks.md written
 #   make bench QUICK=1   a smoke run of the benchmarks, under 2 minutes
 #   make format          reformat the sources; make format-check only checks
@@ -83,7 +84,7 @@ FUZZ_SECONDS ?= 600
 
 FORMAT_SRCS := $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps test check bench demo fuzz format format-check clean
+.PHONY: all deps test check soak bench demo fuzz format format-check clean
 all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ) $(NET_TOOLS)
 
 deps:
@@ -158,6 +159,17 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh $(TESTS) $(SCRIPT_TESTS)
+
+# The reliability suite (tests/reliability, also part of make test) in its long versions: 100
+# kills, 10,000 API operations, a minute of overload, 30 s on a full disk (the hostile clients
+# as in make test). Each scenario prints its figures (kill -9: kills survived, records lost
+# unaccounted, files unreadable).
+SOAK_ENV := KILL9_ROUNDS=100 CHURN_OPS=10000 CHURN_SECONDS=150 OVERLOAD_SECONDS=60 \
+	FULLDISK_FULL_S=30
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(SOAK_ENV) TEST_TIMEOUT=3600 BUILD=$(BUILD) SANITIZE=$(SANITIZE) \
+		sh tests/run.sh $(RELIABILITY_TESTS)
 
 # The relay end to end on a veth pair in a namespace, on an embedded default; removes all it made.
 demo: deps

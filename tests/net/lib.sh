@@ -50,6 +50,7 @@ XR_PMAC=02:00:5e:10:00:02
 
 XR_SOFT_FAILS=()	# what xr_soft found wrong
 XR_PIDS=()	# every process started here, killed by the trap (and only these)
+XR_MOUNTS=()	# file systems mounted here (xr_tmpfs), unmounted by the trap
 XR_TMP=
 XR_NS=
 XR_H=
@@ -183,6 +184,9 @@ xr__cleanup() {
 		pid=${XR_PIDS[i]}
 		xr_alive "$pid" && xr_stop "$pid"
 	done
+	for ((i = ${#XR_MOUNTS[@]} - 1; i >= 0; i--)); do
+		umount -l "${XR_MOUNTS[i]}" 2>/dev/null
+	done
 	[ -n "$XR_NS" ] && ip netns del "$XR_NS" 2>/dev/null
 	[ -n "$XR_H" ] && ip link del "$XR_H" 2>/dev/null
 	mountpoint -q /sys/fs/bpf && umount -l /sys/fs/bpf 2>/dev/null
@@ -194,6 +198,14 @@ xr__cleanup() {
 		fi
 	fi
 	exit "$rc"
+}
+
+# xr_tmpfs DIR SIZE: a tmpfs of SIZE (as mount takes it: 32m) on DIR (made if missing), in the
+# test's private mount namespace; the trap unmounts it.
+xr_tmpfs() {
+	mkdir -p "$1" && mount -t tmpfs -o size="$2",mode=0755 xrelay-test "$1" ||
+		xr_skip "cannot mount a tmpfs on $1"
+	XR_MOUNTS+=("$1")
 }
 
 # --- the veth pair -----------------------------------------------------------------------------
@@ -447,4 +459,61 @@ xr_wait_stats() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# --- the books ---------------------------------------------------------------------------------
+
+# xr_books CHANNEL [COPIES] [SECONDS]: check the channel's books at rest (issue 10, case 7), as
+# xr_soft checks (printed; xr_soft_verdict fails the test):
+#   records (when the channel records): rx_packets == recorded_packets + the drops of a datagram
+#     (every cause but the send_* ones, which count copies to destinations, not datagrams);
+#   copies (when the channel re-sends): sent_packets + send_errors + the send_* drops ==
+#     COPIES x the datagrams the worker handled (rx less the causes lost before it: redirect_miss,
+#     fragments, ring_full, truncated). COPIES defaults to the channel's destinations when each
+#     has every 1 (else the check is left out; give 0 to leave it out).
+# "At rest": it first waits (up to SECONDS, default 5) until the counters stay unchanged for
+# 0.5 s. XR_BOOKS_TAG, when set, is added to the checks' names (e.g. " after the stop"). The figures go into XR_BOOKS (rx rec dropped unaccounted), unaccounted = rx - recorded
+# - datagram drops (negative: more recorded or dropped than received).
+xr_books() {
+	local ch=$1 copies=${2:-} secs=${3:-5} prev="" cur i out line
+	for ((i = 0; i <= secs * 2; i++)); do
+		cur=$(xr_curl GET "/channels/$ch/stats")
+		[ "$(xr_status)" = 200 ] || break
+		[ -n "$prev" ] && [ "$cur" = "$prev" ] && break
+		prev=$cur
+		sleep 0.5
+	done
+	[ "$(xr_status)" = 200 ] || {
+		xr_soft false "the books of $ch" "GET /channels/$ch/stats: $(xr_status) $cur"
+		return 1
+	}
+	out=$(xr_curl GET "/channels/$ch" | "$XR_PY" -c '
+import json, sys
+st, copies = json.loads(sys.argv[1]), sys.argv[2]
+ch = json.load(sys.stdin)
+d = st["drops"]
+send = sum(v for k, v in d.items() if k.startswith("send_"))
+pre = sum(d.get(k, 0) for k in ("redirect_miss", "fragments", "ring_full", "truncated"))
+rx, rec, dropped = st["rx_packets"], st["recorded_packets"], st["dropped_packets"] - send
+causes = ", ".join("%s %d" % (k, v) for k, v in d.items() if v) or "none"
+un = rx - rec - dropped
+print("%d %d %d %d" % (rx, rec, dropped, un))
+if ch.get("record", True):
+    print("1" if un == 0 else "0",
+          "rx_packets %d == recorded %d + dropped %d (causes: %s)" % (rx, rec, dropped, causes))
+dests = ch.get("destinations", [])
+if copies == "":
+    copies = len(dests) if all(x.get("every", 1) == 1 for x in dests) else 0
+copies = int(copies)
+if copies:
+    handled = rx - pre
+    got = st["sent_packets"] + st["send_errors"] + send
+    print("1" if got == copies * handled else "0",
+          "copies: sent %d + send_errors %d + send drops %d == %d x %d handled"
+          % (st["sent_packets"], st["send_errors"], send, copies, handled))
+' "$cur" "$copies")
+	XR_BOOKS=$(head -n 1 <<<"$out")
+	while read -r ok line; do
+		xr_soft "[ $ok = 1 ]" "books of $ch${XR_BOOKS_TAG:-}: $line" "$cur"
+	done < <(tail -n +2 <<<"$out")
 }

@@ -5,6 +5,7 @@
 usage: verify_avro.py --dir OUT/CHANNEL --count N|any --seed S --src ADDR --dst ADDR --dport P
                       [--sport P] [--first I] [--min-len A] [--max-len B] [--t0 NS] [--t1 NS]
                       [--queues Q] [--in-order] [--lossy] [--records N] [--allow-part]
+                      [--keep-going] [--jobs J] [--complete-from I]
 
 Reads every <channel>-q<queue>-<YYYYmmddTHHMMSSZ>-<n>.avro in --dir with tests/util/avro_read.py
 (python3-avro's DataFileReader, plus its independent block walk: counts, sizes, sync markers)
@@ -26,10 +27,17 @@ and checks, stopping at the first kind of failure:
      lo..hi, whatever it is (--count any); with --lossy only a subset of that range, the
      missing ones counted; --records N: exactly N records in all; queue numbers < --queues.
 
+With --keep-going a file that is not readable (2.) does not stop the check: it is listed in
+the summary's "unreadable" ([{"file", "error"}]), the other files are checked as above, and
+the run fails at the end with the whole summary printed ("ok": false and "error").
+--jobs J reads the files in J processes (the checks stay in file order). --complete-from I
+(with --lossy): every datagram of 4 bytes or more from index I on must be there.
+
 On success prints a JSON summary on stdout and exits 0:
   {"ok": true, "files", "records", "first_index", "last_index", "missing", "short", "ts_min",
-   "ts_max", "codecs", "shards": {QUEUE: {"files", "records", "first_seq", "last_seq",
-   "seq_gaps", "first_index", "last_index"}}}
+   "ts_max", "codecs", "unreadable", "shards": {QUEUE: {"files", "records", "first_seq",
+   "last_seq", "seq_gaps", "gaps_at", "first_index", "last_index"}}}
+("gaps_at": the first 32 gaps with --lossy, each [file, record number, seq before, seq].)
 On failure prints {"ok": false, "error": ...} and "verify_avro.py: FAIL: ..." on stderr, exit 1.
 Usage errors exit 2.
 """
@@ -37,6 +45,7 @@ import argparse
 import glob
 import ipaddress
 import json
+import multiprocessing
 import os
 import re
 import struct
@@ -125,6 +134,26 @@ def read_avro(path):
     return codec, meta, schema, records
 
 
+def read_plain(path):
+    """read_avro() for a pool: (codec, meta, schema name, field names, records), or a Fail."""
+    try:
+        codec, meta, schema, records = read_avro(path)
+    except Fail as e:
+        return e
+    return (codec, meta, getattr(schema, "fullname", None),
+            [f.name for f in getattr(schema, "fields", [])], records)
+
+
+def read_all(paths, jobs):
+    """read_plain() of each path, in order; with jobs > 1 read ahead by that many processes."""
+    if jobs <= 1 or len(paths) < 2:
+        for p in paths:
+            yield read_plain(p)
+        return
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        yield from pool.imap(read_plain, paths)
+
+
 def check(a):
     pat = Pattern(a.seed, a.min_len, a.max_len)
     src, dst = addr_bytes(a.src), addr_bytes(a.dst)
@@ -153,24 +182,29 @@ def check(a):
         raise Fail("%s: no .avro file" % a.dir)
     in_order = a.in_order if a.in_order is not None else a.queues == 1
 
-    summary = {"ok": True, "dir": a.dir, "files": 0, "records": 0, "codecs": [], "shards": {}}
+    summary = {"ok": True, "dir": a.dir, "files": 0, "records": 0, "codecs": [], "shards": {},
+               "unreadable": []}
     seen = set()
     shorts = {}  # (len, bytes) -> count received
     ts_min = ts_max = None
     for q in sorted(shards):
         files = sorted(shards[q])
         sh = {"files": len(files), "records": 0, "first_seq": None, "last_seq": None,
-              "seq_gaps": 0, "first_index": None, "last_index": None}
+              "seq_gaps": 0, "gaps_at": [], "first_index": None, "last_index": None}
         prev_seq = prev_ts = prev_idx = None
-        for _, _, name in files:
-            path = os.path.join(a.dir, name)
+        reads = read_all([os.path.join(a.dir, f[2]) for f in files], a.jobs)
+        for (_, _, name), got in zip(files, reads):
             # 2. readable, schema, metadata
-            codec, meta, schema, records = read_avro(path)
+            if isinstance(got, Fail):
+                if not a.keep_going:
+                    raise got
+                summary["unreadable"].append({"file": name, "error": str(got)})
+                continue
+            codec, meta, schema_name, field_names, records = got
             summary["files"] += 1
             if codec not in summary["codecs"]:
                 summary["codecs"].append(codec)
-            if getattr(schema, "fullname", None) != "xrelay.Packet" or \
-                    [f.name for f in schema.fields] != FIELDS:
+            if schema_name != "xrelay.Packet" or field_names != FIELDS:
                 raise Fail("%s: schema is not xrelay.Packet with fields %s" % (name, FIELDS))
             if meta.get("xrelay.channel") != channel:
                 raise Fail("%s: metadata xrelay.channel is %r, not %r"
@@ -202,6 +236,8 @@ def check(a):
                 elif seq != prev_seq + 1:
                     if a.lossy and seq > prev_seq:
                         sh["seq_gaps"] += seq - prev_seq - 1
+                        if len(sh["gaps_at"]) < 32:
+                            sh["gaps_at"].append([name, n, prev_seq, seq])
                     else:
                         raise Fail("%s: queue %d seq %d follows seq %d (%s)"
                                    % (where, q, seq, prev_seq,
@@ -276,6 +312,12 @@ def check(a):
             raise Fail("%d short datagram(s) of %d byte(s) %r recorded, at most %d expected"
                        % (n, k[0], k[1].hex(), want_short.get(k, 0)))
     missing += sum(want_short.values()) - nshort
+    if a.complete_from is not None:
+        lost = [i for i in range(max(lo, a.complete_from), hi + 1)
+                if pat.length(i) >= 4 and i not in seen]
+        if lost:
+            raise Fail("%d of the datagrams from %d on are not in the files (--complete-from), "
+                       "e.g. %s" % (len(lost), a.complete_from, lost[:8]))
     if missing and not a.lossy:
         raise Fail("%d of the %d datagrams %d..%d are not in the files%s"
                    % (missing, hi - lo + 1, lo, hi,
@@ -284,6 +326,9 @@ def check(a):
         raise Fail("%d records in the files, %d expected" % (summary["records"], a.records))
     summary.update({"first_index": lo, "last_index": hi, "missing": missing, "short": nshort,
                     "ts_min": ts_min, "ts_max": ts_max})
+    if summary["unreadable"]:
+        summary.update({"ok": False, "error": "%d file(s) not readable to the end, e.g. %s"
+                        % (len(summary["unreadable"]), summary["unreadable"][0]["error"])})
     return summary
 
 
@@ -311,6 +356,9 @@ def main(argv):
     ap.add_argument("--lossy", action="store_true")
     ap.add_argument("--records", type=int)
     ap.add_argument("--allow-part", action="store_true")
+    ap.add_argument("--keep-going", action="store_true")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--complete-from", type=int)
     a = ap.parse_args(argv[1:])
     if a.count != "any" and not a.count.isdigit():
         ap.error("--count: a number or 'any'")
@@ -325,6 +373,9 @@ def main(argv):
         sys.stderr.write("verify_avro.py: FAIL: %s\n" % e)
         return 1
     print(json.dumps(summary))
+    if not summary["ok"]:
+        sys.stderr.write("verify_avro.py: FAIL: %s\n" % summary["error"])
+        return 1
     return 0
 
 
