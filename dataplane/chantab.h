@@ -25,6 +25,12 @@ struct shard;
  * redirected before the key went away may still be in the ring, and belong in the file.
  */
 #define CHANTAB_CLOSE_GRACE_NS (100 * 1000000ull)
+/*
+ * ... and it waits, past the grace, for the last frame the XDP program numbered for it before
+ * the key went away (an overloaded ring holds a backlog), but no longer than this. Its id is
+ * only released after, so an old frame is never taken for a new channel's on that id.
+ */
+#define CHANTAB_CLOSE_MAX_NS (3 * 1000000000ull)
 
 /* This worker's view of one channel (one incarnation of one id). */
 struct wchan {
@@ -37,6 +43,7 @@ struct wchan {
 	__u64 first_seq;
 	__u64 next_seq;
 	__u64 close_at;	      /* removed: close at this CLOCK_MONOTONIC time; 0 = live */
+	__u64 drain_seq;      /* removed: the XDP program had numbered this many for the pair */
 	__u64 shard_retry_at; /* the shard could not open: not again before (CLOCK_MONOTONIC) */
 };
 

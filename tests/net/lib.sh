@@ -465,15 +465,16 @@ xr_wait_stats() {
 
 # xr_books CHANNEL [COPIES] [SECONDS]: check the channel's books at rest (issue 10, case 7), as
 # xr_soft checks (printed; xr_soft_verdict fails the test):
-#   records (when the channel records): rx_packets == recorded_packets + the drops of a datagram
-#     (every cause but the send_* ones, which count copies to destinations, not datagrams);
-#   copies (when the channel re-sends): sent_packets + send_errors + the send_* drops ==
-#     COPIES x the datagrams the worker handled (rx less the causes lost before it: redirect_miss,
-#     fragments, ring_full, truncated). COPIES defaults to the channel's destinations when each
-#     has every 1 (else the check is left out; give 0 to leave it out).
+#   records: rx_packets == recorded_packets + not_recorded_packets + dropped_packets (drops
+#     holds the record path's causes only);
+#   copies (when the channel re-sends): sent_packets + send_errors + send_queue_full ==
+#     COPIES x the datagrams the worker handled (rx less the causes lost before it:
+#     redirect_miss, fragments, ring_full, dataplane_died, truncated). COPIES defaults to the
+#     channel's destinations when each has every 1 (else the check is left out; 0 leaves it out).
 # "At rest": it first waits (up to SECONDS, default 5) until the counters stay unchanged for
-# 0.5 s. XR_BOOKS_TAG, when set, is added to the checks' names (e.g. " after the stop"). The figures go into XR_BOOKS (rx rec dropped unaccounted), unaccounted = rx - recorded
-# - datagram drops (negative: more recorded or dropped than received).
+# 0.5 s. XR_BOOKS_TAG, when set, is added to the checks' names (e.g. " after the stop"). The
+# figures go into XR_BOOKS (rx rec dropped unaccounted), unaccounted = rx - recorded - not
+# recorded - dropped (negative: more recorded or dropped than received).
 xr_books() {
 	local ch=$1 copies=${2:-} secs=${3:-5} prev="" cur i out line
 	for ((i = 0; i <= secs * 2; i++)); do
@@ -492,24 +493,28 @@ import json, sys
 st, copies = json.loads(sys.argv[1]), sys.argv[2]
 ch = json.load(sys.stdin)
 d = st["drops"]
-send = sum(v for k, v in d.items() if k.startswith("send_"))
-pre = sum(d.get(k, 0) for k in ("redirect_miss", "fragments", "ring_full", "truncated"))
-rx, rec, dropped = st["rx_packets"], st["recorded_packets"], st["dropped_packets"] - send
+# The record path: every datagram matched is recorded, not recorded (record off), or dropped.
+pre = sum(d.get(k, 0) for k in ("redirect_miss", "fragments", "ring_full", "dataplane_died",
+                                 "truncated"))
+rx, rec, dropped = st["rx_packets"], st["recorded_packets"], st["dropped_packets"]
+notrec = st.get("not_recorded_packets", 0)
 causes = ", ".join("%s %d" % (k, v) for k, v in d.items() if v) or "none"
-un = rx - rec - dropped
+un = rx - rec - notrec - dropped
 print("%d %d %d %d" % (rx, rec, dropped, un))
-if ch.get("record", True):
-    print("1" if un == 0 else "0",
-          "rx_packets %d == recorded %d + dropped %d (causes: %s)" % (rx, rec, dropped, causes))
+print("1" if un == 0 else "0",
+      "rx_packets %d == recorded %d + not recorded %d + dropped %d (causes: %s)"
+      % (rx, rec, notrec, dropped, causes))
 dests = ch.get("destinations", [])
 if copies == "":
     copies = len(dests) if all(x.get("every", 1) == 1 for x in dests) else 0
 copies = int(copies)
 if copies:
+    # The send path: each datagram that reached the worker goes to every destination.
     handled = rx - pre
+    send = st.get("send_queue_full", 0)
     got = st["sent_packets"] + st["send_errors"] + send
     print("1" if got == copies * handled else "0",
-          "copies: sent %d + send_errors %d + send drops %d == %d x %d handled"
+          "copies: sent %d + send_errors %d + send_queue_full %d == %d x %d handled"
           % (st["sent_packets"], st["send_errors"], send, copies, handled))
 ' "$cur" "$copies")
 	XR_BOOKS=$(head -n 1 <<<"$out")
