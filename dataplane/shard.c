@@ -26,8 +26,13 @@ struct shard {
 	char name[XRELAY_NAME_LEN];
 	unsigned int queue;
 	int dir_fd;
-	struct shard *next; /* on the draining list */
+	__u64 warned_ns;	/* CLOCK_MONOTONIC of the last file-error warning */
+	unsigned long unwarned; /* file errors since, not logged */
+	struct shard *next;	/* on the draining list */
 };
+
+/* File errors are logged at most once a second a shard (a full disk fails every block). */
+#define WARN_EVERY_NS (1000000000ull)
 
 static void shard_report(struct shard *s, const struct writer_report *rep)
 {
@@ -46,10 +51,20 @@ static void shard_report(struct shard *s, const struct writer_report *rep)
 	if (rep->closed[0])
 		pr_info("channel %s: queue %u: closed %s", s->name, s->queue, rep->closed);
 	if (rep->error && (rep->write_errors || rep->dropped || rep->dropped_no_file ||
-			   (!rep->opened[0] && !rep->closed[0])))
-		pr_warn("channel %s: queue %u: file error: %s%s", s->name, s->queue,
-			strerror(-rep->error),
-			rep->error == -ENOSPC ? " (disk full: free space or lower retention)" : "");
+			   (!rep->opened[0] && !rep->closed[0]))) {
+		__u64 now = dp_now_mono();
+
+		if (s->warned_ns && now - s->warned_ns < WARN_EVERY_NS) {
+			s->unwarned++;
+			return;
+		}
+		pr_warn("channel %s: queue %u: file error: %s%s (%lu more since the last warning)",
+			s->name, s->queue, strerror(-rep->error),
+			rep->error == -ENOSPC ? " (disk full: free space or lower retention)" : "",
+			s->unwarned);
+		s->warned_ns = now;
+		s->unwarned = 0;
+	}
 }
 
 int shard_open(const struct dp *dp, struct io_uring *ring, const struct xrelay_channel_cfg *cfg,
