@@ -4,7 +4,9 @@
  * of its io_uring's completions. What a frame means is elsewhere: its parse (frame.h), its
  * channel (chantab.h), its record (shard.h), its copies (resend.h), its memory (umem.h). The
  * hot path makes no allocation, takes no lock, logs nothing and makes no syscall per packet:
- * one ring peek, one io_uring_submit per batch.
+ * one ring peek, one io_uring_submit per batch. Over 500 lines because the loop, its
+ * housekeeping schedule and the stop (drain, deadline, cancel) share the thread's state and
+ * invariants; the multi-buffer gather stays beside the fast path it branches off.
  */
 #include <errno.h>
 #include <poll.h>

@@ -17,7 +17,9 @@
  * Closing a file, with fsync on (the default): its last write done, an fsync of the file goes
  * through the ring; when it completes the file is renamed from .part to .avro, and an fsync of
  * the folder makes the rename durable; only then is the file off the closing list. Nothing
- * of it blocks the worker.
+ * of it blocks the worker. Over 500 lines because blocks and files are one state machine
+ * driven by the same completions (a block's failure cuts its file; a file closes when its
+ * last block is done).
  */
 #include <errno.h>
 #include <stdlib.h>
