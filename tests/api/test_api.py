@@ -124,6 +124,8 @@ class Server:
                 except OSError:
                     pass
             time.sleep(0.05)
+        self.proc.kill()  # never leave a server behind a failed start
+        self.proc.wait(10)
         raise RuntimeError("xrelay-api did not listen: " + self.logtext())
 
     def logtext(self):
