@@ -27,13 +27,12 @@
 #include "xrelay/clock.h"
 #include "xrelay/mapctl.h"
 
-static const char *bpffs;
 static int dir_seq;
 
 /* A fresh pin directory per test. */
 static void new_pin_dir(char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/t%d", bpffs, ++dir_seq);
+	snprintf(buf, len, "%s/t%d", testenv_bpffs(), ++dir_seq);
 }
 
 static struct mapctl *open_ok(const char *pin, unsigned int flags)
@@ -633,20 +632,6 @@ static void test_update_never_lands_on_a_new_incarnation(void **state)
 	mapctl_close(m);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	bpffs = testenv_enter();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	testenv_leave();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,5 +652,6 @@ int main(void)
 		cmocka_unit_test(test_edit_merges_under_the_lock),
 	};
 
-	return cmocka_run_group_tests_name("mapctl", tests, setup, teardown);
+	return cmocka_run_group_tests_name("mapctl", tests, testenv_group_setup,
+					   testenv_group_teardown);
 }

@@ -27,7 +27,6 @@
 #define JSON "application/json"
 #define MERGE "application/merge-patch+json"
 
-static const char *bpffs;
 static int dir_seq;
 
 struct row {
@@ -123,7 +122,7 @@ static const struct row rows[] = {
 /* A fresh pin directory per test. */
 static void new_pin_dir(char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/r%d", bpffs, ++dir_seq);
+	snprintf(buf, len, "%s/r%d", testenv_bpffs(), ++dir_seq);
 }
 
 /* Run one request with an If-Match (may be NULL); the body is checked against its type. */
@@ -392,14 +391,7 @@ static int setup(void **state)
 {
 	(void)state;
 	log_level = LOG_LEVEL_WARN; /* not a line per channel of test_ids_exhausted */
-	bpffs = testenv_enter();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	testenv_leave();
+	(void)testenv_enter();
 	return 0;
 }
 
@@ -412,5 +404,5 @@ int main(void)
 		cmocka_unit_test(test_conditional),
 	};
 
-	return cmocka_run_group_tests_name("router", tests, setup, teardown);
+	return cmocka_run_group_tests_name("router", tests, setup, testenv_group_teardown);
 }

@@ -27,13 +27,12 @@
 #include "xrelay/clock.h"
 #include "xrelay/mapctl.h"
 
-static const char *bpffs;
 static int dir_seq;
 
 /* A fresh pin directory per test. */
 static void new_pin_dir(char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/s%d", bpffs, ++dir_seq);
+	snprintf(buf, len, "%s/s%d", testenv_bpffs(), ++dir_seq);
 }
 
 /* A store on @pin, held. */
@@ -454,20 +453,6 @@ static void test_delete_on_a_condition(void **state)
 	store_free(s);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	bpffs = testenv_enter();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	testenv_leave();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,5 +466,6 @@ int main(void)
 		cmocka_unit_test(test_delete_on_a_condition),
 	};
 
-	return cmocka_run_group_tests_name("store", tests, setup, teardown);
+	return cmocka_run_group_tests_name("store", tests, testenv_group_setup,
+					   testenv_group_teardown);
 }

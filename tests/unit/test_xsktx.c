@@ -143,20 +143,6 @@ static void test_iface_lookup(void **state)
 	assert_int_equal(testenv_sh("ip link del " VETH), 0);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	(void)testenv_enter();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	testenv_leave();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,5 +151,6 @@ int main(void)
 		cmocka_unit_test(test_iface_lookup),
 	};
 
-	return cmocka_run_group_tests_name("xsktx", tests, setup, teardown);
+	return cmocka_run_group_tests_name("xsktx", tests, testenv_group_setup,
+					   testenv_group_teardown);
 }

@@ -65,3 +65,22 @@ void testenv_leave(void)
 	(void)umount2(bpffs_dir, MNT_DETACH);
 	bpffs_dir[0] = '\0';
 }
+
+const char *testenv_bpffs(void)
+{
+	return bpffs_dir;
+}
+
+int testenv_group_setup(void **state)
+{
+	(void)state;
+	(void)testenv_enter();
+	return 0;
+}
+
+int testenv_group_teardown(void **state)
+{
+	(void)state;
+	testenv_leave();
+	return 0;
+}

@@ -20,4 +20,14 @@ int testenv_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Unmount the private bpffs. */
 void testenv_leave(void);
 
+/* The private bpffs of testenv_enter ("" before it). */
+const char *testenv_bpffs(void);
+
+/*
+ * cmocka group fixtures for a test file whose tests all run inside one testenv: enter it
+ * before the first test, leave it after the last. @state is not used.
+ */
+int testenv_group_setup(void **state);
+int testenv_group_teardown(void **state);
+
 #endif
