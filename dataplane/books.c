@@ -3,15 +3,12 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include <bpf/bpf.h>
-
 #include "books.h"
 #include "stats.h"
 
 int books_settle_died(struct mapctl *m, __u64 *ret_died, unsigned int *ret_channels)
 {
 	struct xrelay_channel_cfg *all = malloc(sizeof(*all) * XRELAY_MAX_CHANNELS);
-	int seq_fd = mapctl_fd(m, XRELAY_MAP_SEQ);
 	unsigned int channels = 0;
 	__u64 died = 0;
 	__u32 id, q;
@@ -29,13 +26,11 @@ int books_settle_died(struct mapctl *m, __u64 *ret_died, unsigned int *ret_chann
 			continue;
 		for (q = 0; q < XRELAY_MAX_QUEUES; q++) {
 			struct xrelay_dp_chan_stats *row = stats_row(m, q, id);
-			__u32 idx = XRELAY_SEQ_INDEX(q, id);
-			__u64 given = 0, settled;
+			__u64 given, settled;
 
-			if (bpf_map_lookup_elem(seq_fd, &idx, &given)) {
-				r = -errno;
+			r = stats_seq_given(m, q, id, &given);
+			if (r)
 				goto out_free;
-			}
 			settled = stats_settled(row);
 			if (given <= settled)
 				continue;

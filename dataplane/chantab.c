@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-
 #include "chantab.h"
 #include "follow.h"
 #include "shard.h"
@@ -84,12 +82,8 @@ static void apply(struct chantab *t, const struct follow_snap *snap)
 			continue;
 		if (s->state != XRELAY_CH_ACTIVE || s->created_ns != wc->cfg.created_ns) {
 			if (!wc->close_at) {
-				__u32 idx = XRELAY_SEQ_INDEX(t->queue, id);
-
 				/* The key is gone: no number past this one goes to this incarnation. */
-				if (bpf_map_lookup_elem(mapctl_fd(t->dp->m, XRELAY_MAP_SEQ), &idx,
-							&wc->drain_seq))
-					wc->drain_seq = 0;
+				(void)stats_seq_given(t->dp->m, t->queue, id, &wc->drain_seq);
 				wc->close_at = dp_now_mono() + CHANTAB_CLOSE_GRACE_NS;
 				t->closing++;
 			}
@@ -126,16 +120,14 @@ void chantab_reconcile(struct chantab *t)
 	 */
 	for (id = 0; t->closing && id < XRELAY_MAX_CHANNELS; id++) {
 		struct wchan *wc = t->ch[id];
-		__u64 now = dp_now_mono(), next;
+		__u64 now = dp_now_mono();
 
 		if (!wc || !wc->close_at || now < wc->close_at)
 			continue;
-		next = wc->seq_seen ? wc->next_seq : stats_settled(wc->st);
-		if (next < wc->drain_seq &&
+		if (wchan_seq_next(wc) < wc->drain_seq &&
 		    now < wc->close_at - CHANTAB_CLOSE_GRACE_NS + CHANTAB_CLOSE_MAX_NS)
 			continue;
-		if (next < wc->drain_seq)
-			stats_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], wc->drain_seq - next);
+		wchan_seq_tail(wc, wc->drain_seq);
 		pr_info("channel %s: queue %u: closing", wc->cfg.name, t->queue);
 		t->ch[id] = NULL;
 		t->closing--;

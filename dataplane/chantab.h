@@ -17,6 +17,7 @@
 
 #include "dp.h"
 #include "resend.h"
+#include "stats.h"
 
 struct shard;
 
@@ -115,5 +116,53 @@ static inline bool chantab_drained(const struct chantab *t)
 
 /* Free everything at once (nothing may be in flight any more). */
 void chantab_fini(struct chantab *t);
+
+/*
+ * The sequence numbers of @wc's (channel, queue), which the worker alone writes. The next one
+ * it expects: before its first frame, the one after all that the books have settled for the
+ * pair (0 for a new channel; after a restart, what the XDP program had given out then).
+ */
+static inline __u64 wchan_seq_next(struct wchan *wc)
+{
+	if (!wc->seq_seen) {
+		wc->seq_seen = true;
+		wc->first_seq = wc->next_seq = stats_settled(wc->st);
+	}
+	return wc->next_seq;
+}
+
+/*
+ * Frame @seq came: a gap before it is frames lost before the worker (rx ring full). The
+ * numbers only move forward: generic XDP may run one queue on several CPUs, so a frame can
+ * arrive after a later-numbered one; it fills a gap counted before, so it is taken back.
+ */
+static inline void wchan_seq_track(struct wchan *wc, __u64 seq)
+{
+	__u64 next = wchan_seq_next(wc);
+
+	if (seq >= next) {
+		if (seq > next)
+			stats_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], seq - next);
+		wc->next_seq = seq + 1;
+	} else if (seq >= wc->first_seq && wc->st->drops[XRELAY_DROP_XSK_GAP]) {
+		__atomic_store_n(&wc->st->drops[XRELAY_DROP_XSK_GAP],
+				 wc->st->drops[XRELAY_DROP_XSK_GAP] - 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * The XDP program had numbered @given for the pair, and the frames past those the worker saw
+ * are not coming (an idle ring, a stop, a removed channel's last wait): counted as ring
+ * losses, and the numbers move on (a straggler is taken back by wchan_seq_track).
+ */
+static inline void wchan_seq_tail(struct wchan *wc, __u64 given)
+{
+	__u64 next = wchan_seq_next(wc);
+
+	if (given <= next)
+		return;
+	stats_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], given - next);
+	wc->next_seq = given;
+}
 
 #endif

@@ -8,6 +8,9 @@
 #ifndef XRELAY_DP_STATS_H
 #define XRELAY_DP_STATS_H
 
+#include <errno.h>
+
+#include <bpf/bpf.h>
 #include <linux/types.h>
 
 #include "xrelay/mapctl.h"
@@ -23,6 +26,22 @@ static inline struct xrelay_dp_chan_stats *stats_row(const struct mapctl *m, uns
 						     __u32 id)
 {
 	return &mapctl_dp_stats(m)[XRELAY_DP_INDEX(queue, id)];
+}
+
+/*
+ * How many frames the XDP program has numbered so far for channel @id on @queue (its next
+ * sequence number) into *@ret: 0, or -errno with *@ret 0. A syscall: never per packet.
+ */
+static inline int stats_seq_given(const struct mapctl *m, unsigned int queue, __u32 id, __u64 *ret)
+{
+	__u32 idx = XRELAY_SEQ_INDEX(queue, id);
+
+	*ret = 0;
+	if (bpf_map_lookup_elem(mapctl_fd(m, XRELAY_MAP_SEQ), &idx, ret)) {
+		*ret = 0;
+		return -errno;
+	}
+	return 0;
 }
 
 /*

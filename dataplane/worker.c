@@ -93,29 +93,6 @@ static void reap(struct worker *w)
 }
 
 /*
- * A gap in this (channel, queue)'s numbers: frames lost before us (rx ring full). The first
- * frame is expected to be the one after all that the books have settled for the pair (0 for a
- * new channel; after a restart, what the XDP program had given out when it began). The numbers
- * only move forward: generic XDP may run one queue on several CPUs, so a frame can arrive
- * after a later-numbered one; it fills a gap counted before, so it is taken back.
- */
-static inline void seq_track(struct wchan *wc, __u64 seq)
-{
-	if (!wc->seq_seen) {
-		wc->seq_seen = true;
-		wc->first_seq = wc->next_seq = stats_settled(wc->st);
-	}
-	if (seq >= wc->next_seq) {
-		if (seq > wc->next_seq)
-			stats_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], seq - wc->next_seq);
-		wc->next_seq = seq + 1;
-	} else if (seq >= wc->first_seq && wc->st->drops[XRELAY_DROP_XSK_GAP]) {
-		__atomic_store_n(&wc->st->drops[XRELAY_DROP_XSK_GAP],
-				 wc->st->drops[XRELAY_DROP_XSK_GAP] - 1, __ATOMIC_RELAXED);
-	}
-}
-
-/*
  * One packet off the rx ring: its metadata, channel, record and copies. @len bytes at @addr
  * (its first frame), @total in all; @fr its frames when it spans several (NULL: one frame, the
  * fast path, which the compiler makes of this body on its own). Every frame of the packet is
@@ -150,7 +127,7 @@ static inline __attribute__((always_inline)) void rx_packet(struct worker *w, __
 			  1);
 		goto out;
 	}
-	seq_track(wc, meta.seq);
+	wchan_seq_track(wc, meta.seq);
 	if (frame_parse_frags(p, len, total, &k) || (fr && frame_frags_payload(fr, &k))) {
 		stats_add(&wc->st->drops[XRELAY_DROP_TRUNCATED], 1);
 		goto out;
@@ -264,19 +241,14 @@ static unsigned int rx_ring(struct worker *w)
  * With the ring idle (TAIL_IDLE_NS), or at stop with XDP detached and the ring drained: frames
  * the XDP program numbered for this (channel, queue) beyond the last one seen never arrived
  * (lost at the end of a burst, where no later frame shows the gap). Count them with the other
- * ring losses; the numbers move on, so a straggler is taken back by seq_track.
+ * ring losses (wchan_seq_tail).
  */
 static void account_tail(struct worker *w, struct wchan *wc)
 {
-	__u32 idx = XRELAY_SEQ_INDEX(w->queue, wc->id);
-	__u64 next = 0;
+	__u64 given;
 
-	if (!wc->seq_seen ||
-	    bpf_map_lookup_elem(mapctl_fd(w->dp->m, XRELAY_MAP_SEQ), &idx, &next) ||
-	    next <= wc->next_seq)
-		return;
-	stats_add(&wc->st->drops[XRELAY_DROP_XSK_GAP], next - wc->next_seq);
-	wc->next_seq = next;
+	if (!stats_seq_given(w->dp->m, w->queue, wc->id, &given))
+		wchan_seq_tail(wc, given);
 }
 
 static void account_tails(struct worker *w)
