@@ -52,17 +52,22 @@ for i in range(n):
     socks.append(s)
     born[s] = time.time()
 
+def closed(s):
+    """Whether the server closed the (non-blocking) socket s."""
+    try:
+        return s.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
 # Those over the per-address limit are closed at once: count them before any byte more.
 time.sleep(0.3)
 refused, cut, lived = 0, 0, 0.0
 alive = set(socks)
 for s in socks:
-    try:
-        if s.recv(1) == b"":
-            raise ConnectionResetError
-    except BlockingIOError:
-        pass
-    except OSError:
+    if closed(s):
         refused += 1
         alive.discard(s)
 times, statuses = [], []
@@ -73,12 +78,7 @@ while time.time() - t0 < seconds:
     if time.time() >= next_byte:
         next_byte += 0.5
         for s in list(alive):
-            try:
-                if s.recv(1) == b"":
-                    raise ConnectionResetError
-            except BlockingIOError:
-                pass
-            except OSError:
+            if closed(s):
                 cut += 1
                 lived = max(lived, time.time() - born[s])
                 alive.discard(s)
