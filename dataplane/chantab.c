@@ -114,17 +114,25 @@ void chantab_reconcile(struct chantab *t)
 		apply(t, snap);
 	follow_quiesce(f, t->queue, snap);
 	/*
-	 * Removed channels whose grace is over and whose last numbered frame came through (or
-	 * CHANTAB_CLOSE_MAX_NS passed: the rest were lost, counted now): their shards drain and
-	 * close.
+	 * Removed channels whose grace is over and whose frames on the ring then were all taken
+	 * (or their last numbered one came, or CHANTAB_CLOSE_MAX_NS passed): their shards drain
+	 * and close; numbers never seen were lost, counted now.
 	 */
 	for (id = 0; t->closing && id < XRELAY_MAX_CHANNELS; id++) {
 		struct wchan *wc = t->ch[id];
 		__u64 now = dp_now_mono();
 
+		__u32 produced = 0, consumed = 0;
+
 		if (!wc || !wc->close_at || now < wc->close_at)
 			continue;
-		if (wchan_seq_next(wc) < wc->drain_seq &&
+		if (t->u)
+			umem_rx_pos(t->u, &produced, &consumed);
+		if (!wc->drain_pos_set) {
+			wc->drain_pos = produced;
+			wc->drain_pos_set = true;
+		}
+		if (wchan_seq_next(wc) < wc->drain_seq && (__s32)(consumed - wc->drain_pos) < 0 &&
 		    now < wc->close_at - CHANTAB_CLOSE_GRACE_NS + CHANTAB_CLOSE_MAX_NS)
 			continue;
 		wchan_seq_tail(wc, wc->drain_seq);

@@ -17,6 +17,7 @@
 
 #include "dp.h"
 #include "resend.h"
+#include "umem.h"
 #include "stats.h"
 
 struct shard;
@@ -27,9 +28,10 @@ struct shard;
  */
 #define CHANTAB_CLOSE_GRACE_NS (100 * 1000000ull)
 /*
- * ... and it waits, past the grace, for the last frame the XDP program numbered for it before
- * the key went away (an overloaded ring holds a backlog), but no longer than this. Its id is
- * only released after, so an old frame is never taken for a new channel's on that id.
+ * ... and it waits, past the grace, until the worker has taken every frame that was on its rx
+ * ring when the grace ended (an overloaded ring holds a backlog), but no longer than this.
+ * Its id is only released after, so an old frame is never taken for a new channel's on that
+ * id. Numbers given to the channel and not seen by then were lost: counted as ring_full.
  */
 #define CHANTAB_CLOSE_MAX_NS (3 * 1000000000ull)
 
@@ -43,8 +45,10 @@ struct wchan {
 	bool seq_seen;
 	__u64 first_seq;
 	__u64 next_seq;
-	__u64 close_at;	      /* removed: close at this CLOCK_MONOTONIC time; 0 = live */
-	__u64 drain_seq;      /* removed: the XDP program had numbered this many for the pair */
+	__u64 close_at;	 /* removed: close at this CLOCK_MONOTONIC time; 0 = live */
+	__u64 drain_seq; /* removed: the XDP program had numbered this many for the pair */
+	__u32 drain_pos; /* removed, grace over: the rx ring's produced count then */
+	bool drain_pos_set;
 	__u64 shard_retry_at; /* the shard could not open: not again before (CLOCK_MONOTONIC) */
 };
 
@@ -53,6 +57,8 @@ struct chantab {
 	unsigned int queue;
 	struct io_uring *ring;
 	struct resend *rs;
+	const struct umem
+		*u; /* the worker's rx ring, for a removed channel's backlog; NULL: none */
 	struct wchan *ch[XRELAY_MAX_CHANNELS];
 	struct shard *draining;
 	__u64 gen_applied;    /* generation of the last snapshot applied to ch[] */

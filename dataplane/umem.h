@@ -198,6 +198,16 @@ static inline bool umem_tx_busy(const struct umem *u)
 	return u->tx_inflight != 0;
 }
 
+/*
+ * Where the rx ring stands: *@produced, how many descriptors the kernel has put on it so far,
+ * *@consumed, how many the worker has released (both wrap at 2^32). The worker thread only.
+ */
+static inline void umem_rx_pos(const struct umem *u, __u32 *produced, __u32 *consumed)
+{
+	*produced = __atomic_load_n(u->rx.producer, __ATOMIC_ACQUIRE);
+	*consumed = *u->rx.consumer;
+}
+
 /* Whether the tx ring holds frames the kernel has not taken yet. */
 bool umem_tx_pending(struct umem *u);
 

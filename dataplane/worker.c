@@ -482,6 +482,7 @@ int worker_create(struct dp *dp, unsigned int queue, int cpu, struct worker **re
 			errlen);
 	if (r)
 		goto out_destroy;
+	w->tab.u = w->u;
 	if (w->u->multibuf)
 		pr_info("queue %u: AF_XDP multi-buffer on: packets up to the MTU are captured whole",
 			queue);
