@@ -9,12 +9,15 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "xrelay/api.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* Designators of the source of a counter: in struct mapctl_chan_totals, in struct xrelay_xdp_global. */
 #define TOTALS(f) .off = offsetof(struct mapctl_chan_totals, f)
 #define XDP(f) .off = offsetof(struct xrelay_xdp_global, f)
+#define DEST(f) .off = offsetof(struct xrelay_dest_stats, f)
 
 const struct api_counter api_chan_counters[] = {
 	{ "rx_packets", "Packets matched to the channel by the XDP program.",
@@ -62,6 +65,9 @@ const struct api_counter api_drop_causes[] = {
 	  TOTALS(dp.drops[XRELAY_DROP_DIED]) },
 	{ "truncated", "frame shorter than its headers say",
 	  TOTALS(dp.drops[XRELAY_DROP_TRUNCATED]) },
+	{ "socket_overflow",
+	  "socket backend: dropped by the kernel, the channel socket's buffer full",
+	  TOTALS(dp.drops[XRELAY_DROP_SOCKET_OVERFLOW]) },
 };
 const size_t api_drop_causes_n = ARRAY_SIZE(api_drop_causes);
 /*
@@ -70,6 +76,18 @@ const size_t api_drop_causes_n = ARRAY_SIZE(api_drop_causes);
  */
 _Static_assert(ARRAY_SIZE(api_drop_causes) == 2 + (XRELAY_DROP__MAX - 1) + 1,
 	       "api_drop_causes must name every record-path XRELAY_DROP_* cause");
+
+const struct api_counter api_dest_counters[] = {
+	{ "selected", "Copies meant for the destination.", DEST(selected) },
+	{ "sent_packets", "Copies sent to the destination.", DEST(sent_packets) },
+	{ "sent_bytes", "Payload bytes sent to the destination.", DEST(sent_bytes) },
+	{ "send_errors", "Copies to the destination whose send failed.", DEST(send_errors) },
+	{ "send_queue_full", "Copies not sent: the re-send ring or queue was full.",
+	  DEST(send_queue_full) },
+};
+const size_t api_dest_counters_n = ARRAY_SIZE(api_dest_counters);
+_Static_assert(ARRAY_SIZE(api_dest_counters) * sizeof(__u64) == sizeof(struct xrelay_dest_stats),
+	       "every counter of struct xrelay_dest_stats needs a line in api_dest_counters");
 
 const struct api_counter api_xdp_counters[] = {
 	{ "packets", "Packets the XDP program ran on.", XDP(packets), .outcome = 0 },
@@ -124,7 +142,31 @@ static int counters_set(json_t *o, const struct api_counter *table, size_t n, co
 	return bad;
 }
 
-json_t *api_stats_to_json(const struct mapctl_chan_totals *t)
+/* The per-destination counters of @t, one object per destination of @cfg; NULL on ENOMEM. */
+static json_t *dests_to_json(const struct mapctl_chan_totals *t,
+			     const struct xrelay_channel_cfg *cfg)
+{
+	__u32 i, n = cfg->ndests < XRELAY_MAX_DESTS ? cfg->ndests : XRELAY_MAX_DESTS;
+	char addr[INET6_ADDRSTRLEN];
+	json_t *a = json_array(), *d;
+	int bad = !a;
+
+	for (i = 0; !bad && i < n; i++) {
+		d = json_object();
+		api_format_addr(cfg->dests[i].addr, addr, sizeof(addr));
+		bad = !d || json_object_set_new(d, "addr", json_string(addr)) ||
+		      json_object_set_new(d, "port", json_integer(ntohs(cfg->dests[i].port))) ||
+		      counters_set(d, api_dest_counters, api_dest_counters_n, &t->dests[i]);
+		bad = json_array_append_new(a, d) || bad;
+	}
+	if (bad) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+json_t *api_stats_to_json(const struct mapctl_chan_totals *t, const struct xrelay_channel_cfg *cfg)
 {
 	json_t *o = json_object(), *drops = json_object();
 	__u64 sum = 0, n;
@@ -144,6 +186,7 @@ json_t *api_stats_to_json(const struct mapctl_chan_totals *t)
 	bad |= counters_set(o, api_chan_counters, api_chan_counters_n, t);
 	bad |= json_object_set_new(o, "dropped_packets", counter(sum));
 	bad |= json_object_set_new(o, "drops", drops);
+	bad |= json_object_set_new(o, "destinations", dests_to_json(t, cfg));
 	if (bad) {
 		json_decref(o);
 		return NULL;

@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
 
 #include "handler.h"
 
@@ -44,7 +47,7 @@ void stats_get(struct handler_ctx *c)
 	n = chans ? channels_rows(c->store, true, &l) : -ENOMEM;
 	r = n < 0 ? n : store_xdp_stats(c->store, &g);
 	for (i = 0; !r && i < n; i++)
-		json_object_set_new(chans, l[i].cfg.name, api_stats_to_json(&l[i].t));
+		json_object_set_new(chans, l[i].cfg.name, api_stats_to_json(&l[i].t, &l[i].cfg));
 	free(l);
 	if (r) {
 		json_decref(chans);
@@ -70,7 +73,7 @@ void stats_channel(struct handler_ctx *c)
 		response_errno(c->resp, r, "reading counters");
 		return;
 	}
-	response_json(c->resp, 200, api_stats_to_json(&t));
+	response_json(c->resp, 200, api_stats_to_json(&t, &cfg));
 }
 
 /* The Prometheus text of /metrics into @f. */
@@ -119,6 +122,25 @@ static void metrics_write(FILE *f, const struct store_dataplane *dp,
 			fprintf(f, "xrelay_drops_total{channel=\"%s\",cause=\"%s\"} %llu\n",
 				l[id].cfg.name, api_drop_causes[i].name,
 				(unsigned long long)api_drop_count(&l[id].t, i));
+	for (k = 0; k < api_dest_counters_n; k++) {
+		const struct api_counter *m = &api_dest_counters[k];
+
+		fprintf(f, "# HELP xrelay_dest_%s_total %s\n# TYPE xrelay_dest_%s_total counter\n",
+			m->name, m->help, m->name);
+		for (id = 0; id < n; id++)
+			for (i = 0; i < l[id].cfg.ndests && i < XRELAY_MAX_DESTS; i++) {
+				char addr[INET6_ADDRSTRLEN];
+
+				api_format_addr(l[id].cfg.dests[i].addr, addr, sizeof(addr));
+				fprintf(f,
+					"xrelay_dest_%s_total{channel=\"%s\",destination=\"%s%s%s:%u\","
+					"slot=\"%zu\"} %llu\n",
+					m->name, l[id].cfg.name, strchr(addr, ':') ? "[" : "", addr,
+					strchr(addr, ':') ? "]" : "",
+					ntohs(l[id].cfg.dests[i].port), i,
+					(unsigned long long)api_counter_get(m, &l[id].t.dests[i]));
+			}
+	}
 }
 
 void stats_metrics(struct handler_ctx *c)

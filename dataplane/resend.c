@@ -26,9 +26,9 @@ int resend_init(struct resend *rs, struct io_uring *ring, struct umem *u, struct
 	rs->ifname = ifname;
 	rs->xsk_tx_off = xsk_tx_off;
 	rs->slots = calloc(RESEND_SLOTS, sizeof(*rs->slots));
-	rs->tx_chan = calloc(UMEM_FRAMES, sizeof(*rs->tx_chan));
+	rs->tx_col = calloc(UMEM_FRAMES, sizeof(*rs->tx_col));
 	rs->tx_len = calloc(UMEM_FRAMES, sizeof(*rs->tx_len));
-	if (!rs->slots || !rs->tx_chan || !rs->tx_len) {
+	if (!rs->slots || !rs->tx_col || !rs->tx_len) {
 		resend_fini(rs);
 		return -ENOMEM;
 	}
@@ -41,10 +41,10 @@ int resend_init(struct resend *rs, struct io_uring *ring, struct umem *u, struct
 void resend_fini(struct resend *rs)
 {
 	free(rs->slots);
-	free(rs->tx_chan);
+	free(rs->tx_col);
 	free(rs->tx_len);
 	rs->slots = NULL;
-	rs->tx_chan = NULL;
+	rs->tx_col = NULL;
 	rs->tx_len = NULL;
 }
 
@@ -142,9 +142,9 @@ static struct io_uring_sqe *sqe_get(struct io_uring *ring)
  * Send datagram @k (its payload in @frame, or in the frames of @fr) through socket @ds: a
  * sendmsg on the ring, holding each frame until its completion (resend_complete).
  */
-static void send_one(struct resend *rs, const struct dest_sock *ds, __u32 id,
-		     struct xrelay_dp_chan_stats *st, __u64 frame, const struct frame_pkt *k,
-		     const struct frame_frags *fr)
+static void send_one(struct resend *rs, const struct dest_sock *ds, __u32 id, __u32 dest,
+		     struct xrelay_dp_chan_stats *st, struct xrelay_dest_stats *dst, __u64 frame,
+		     const struct frame_pkt *k, const struct frame_frags *fr)
 {
 	struct io_uring_sqe *sqe;
 	struct resend_slot *s;
@@ -152,6 +152,7 @@ static void send_one(struct resend *rs, const struct dest_sock *ds, __u32 id,
 
 	if (!rs->slots_free || !(sqe = sqe_get(rs->ring))) {
 		stats_add(&st->drops[XRELAY_DROP_SEND_QUEUE], 1);
+		stats_add(&dst->send_queue_full, 1);
 		return;
 	}
 	i = rs->free_slot;
@@ -163,6 +164,7 @@ static void send_one(struct resend *rs, const struct dest_sock *ds, __u32 id,
 	s->mh.msg_iov = s->iov;
 	s->len = k->plen;
 	s->id = id;
+	s->dest = dest;
 	if (!fr) {
 		s->iov[0].iov_base = (void *)k->payload;
 		s->iov[0].iov_len = k->plen;
@@ -218,7 +220,7 @@ static bool tx_one(struct resend *rs, const struct resend_dests *d, __u32 id, __
 		*inplace = false;
 	fi = (__u32)(base / UMEM_FRAME_SIZE);
 	umem_ref(u, base);
-	rs->tx_chan[fi] = id;
+	rs->tx_col[fi] = id * XRELAY_MAX_DESTS + i;
 	rs->tx_len[fi] = k->plen;
 	return true;
 }
@@ -232,15 +234,20 @@ void resend_datagram(struct resend *rs, const struct resend_dests *d,
 	__u32 i;
 
 	for (i = 0; i < cfg->ndests; i++) {
+		struct xrelay_dest_stats *dst;
+
 		if (!dest_selects(&cfg->dests[i], seq))
 			continue;
+		dst = stats_dest_row(rs->m, rs->queue, id, i);
+		stats_add(&dst->selected, 1);
 		if (d->fast[i] && !fr && tx_one(rs, d, id, i, frame, pkt, k, &inplace))
 			continue;
 		if (d->socks[i].fd < 0) {
 			stats_add(&st->send_errors, 1);
+			stats_add(&dst->send_errors, 1);
 			continue;
 		}
-		send_one(rs, &d->socks[i], id, st, frame, k, fr);
+		send_one(rs, &d->socks[i], id, i, st, dst, frame, k, fr);
 	}
 }
 
@@ -255,11 +262,16 @@ void resend_reap_tx(struct resend *rs)
 		return;
 	for (i = 0; i < n; i++) {
 		__u64 base = umem_comp_frame(u, idx + i);
-		__u32 fi = (__u32)(base / UMEM_FRAME_SIZE);
-		struct xrelay_dp_chan_stats *st = stats_row(rs->m, rs->queue, rs->tx_chan[fi]);
+		__u32 fi = (__u32)(base / UMEM_FRAME_SIZE), col = rs->tx_col[fi];
+		__u32 id = col / XRELAY_MAX_DESTS;
+		struct xrelay_dp_chan_stats *st = stats_row(rs->m, rs->queue, id);
+		struct xrelay_dest_stats *ds =
+			stats_dest_row(rs->m, rs->queue, id, col % XRELAY_MAX_DESTS);
 
 		stats_add(&st->sent_packets, 1);
 		stats_add(&st->sent_bytes, rs->tx_len[fi]);
+		stats_add(&ds->sent_packets, 1);
+		stats_add(&ds->sent_bytes, rs->tx_len[fi]);
 		umem_unref(u, base);
 	}
 	umem_comp_release(u, n);

@@ -30,8 +30,9 @@
  */
 struct resend_slot {
 	struct msghdr mh;
-	__u32 len; /* payload bytes */
-	__u32 id;  /* channel id, for the counters */
+	__u32 len;  /* payload bytes */
+	__u32 id;   /* channel id, for the counters */
+	__u32 dest; /* and its destination slot */
 	__u32 next_free;
 	__u32 nframes;
 	__u64 frame[FRAME_FRAGS_MAX];
@@ -48,8 +49,8 @@ struct resend {
 	struct resend_slot *slots;
 	__u32 free_slot;
 	__u32 slots_free;
-	__u32 *tx_chan; /* per UMEM frame on the tx ring: its channel id, for the counters */
-	__u32 *tx_len;	/* and its payload length */
+	__u32 *tx_col; /* per UMEM frame on the tx ring: channel id * XRELAY_MAX_DESTS + slot */
+	__u32 *tx_len; /* and its payload length */
 };
 
 /* A channel's destinations as one worker sends to them. */
@@ -92,8 +93,9 @@ void resend_dests_close(struct resend_dests *d);
  * The first tx ring copy may overwrite the bytes right before the payload. A datagram that
  * spans several frames (@fr not NULL: its frames, and its payload's pieces in fr->iov) goes
  * through the sockets only, one sendmsg of those pieces each, holding every one of its
- * frames; the tx ring takes single-frame datagrams only. A copy that cannot go is counted in
- * @st (send_queue: no slot or SQE; send_errors: no socket). Per packet.
+ * frames; the tx ring takes single-frame datagrams only. Each copy is counted as selected in
+ * its destination's row; one that cannot go is counted there and in @st (send_queue: no slot
+ * or SQE; send_errors: no socket). Per packet.
  */
 void resend_datagram(struct resend *rs, const struct resend_dests *d,
 		     const struct xrelay_channel_cfg *cfg, __u32 id,
@@ -102,20 +104,24 @@ void resend_datagram(struct resend *rs, const struct resend_dests *d,
 
 /*
  * The socket send of slot @slot (cqetag_slot of its completion) completed with @res: counted
- * as sent or as a send error, its frame reference dropped, the slot free again. Per packet.
+ * as sent or as a send error (the channel's and the destination's), its frame reference
+ * dropped, the slot free again. Per packet.
  */
 static inline void resend_complete(struct resend *rs, __u32 slot, int res)
 {
 	struct resend_slot *s = &rs->slots[slot];
 	struct xrelay_dp_chan_stats *st = stats_row(rs->m, rs->queue, s->id);
-
+	struct xrelay_dest_stats *ds = stats_dest_row(rs->m, rs->queue, s->id, s->dest);
 	__u32 i;
 
 	if (res >= 0) {
 		stats_add(&st->sent_packets, 1);
 		stats_add(&st->sent_bytes, s->len);
+		stats_add(&ds->sent_packets, 1);
+		stats_add(&ds->sent_bytes, s->len);
 	} else {
 		stats_add(&st->send_errors, 1);
+		stats_add(&ds->send_errors, 1);
 	}
 	umem_unref(rs->u, s->frame[0]);
 	for (i = 1; __builtin_expect(i < s->nframes, 0); i++)

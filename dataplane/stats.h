@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A worker's counters in the mmap'ed dp_stats rows (maps.h): its own row of a channel, and
- * the store that adds to a counter. One writer per row (the worker of that queue), so a
+ * A worker's counters in the mmap'ed dp_stats and dest_stats rows (maps.h): its own row of a
+ * channel or of one of its destinations, and the store that adds to a counter. One writer per row (the worker of that queue), so a
  * plain read and an atomic store suffice; readers in other processes take whole 64-bit
  * values. Header-only: counters move once or more per packet.
  */
@@ -28,6 +28,13 @@ static inline struct xrelay_dp_chan_stats *stats_row(const struct mapctl *m, uns
 	return &mapctl_dp_stats(m)[XRELAY_DP_INDEX(queue, id)];
 }
 
+/* The row of destination slot @d of channel @id for the worker of @queue (@d < XRELAY_MAX_DESTS). */
+static inline struct xrelay_dest_stats *stats_dest_row(const struct mapctl *m, unsigned int queue,
+						       __u32 id, __u32 d)
+{
+	return &mapctl_dest_stats(m)[XRELAY_DEST_INDEX(queue, id, d)];
+}
+
 /*
  * How many frames the XDP program has numbered so far for channel @id on @queue (its next
  * sequence number) into *@ret: 0, or -errno with *@ret 0. A syscall: never per packet.
@@ -45,14 +52,14 @@ static inline int stats_seq_given(const struct mapctl *m, unsigned int queue, __
 }
 
 /*
- * The frames of @row's (channel, queue) the dataplane has settled: recorded, not recorded
+ * The frames of @row's (channel, queue) the dataplane has settled: recorded, rejected, not recorded
  * (recording off) or dropped with a record-path cause. At rest it equals the number the XDP
  * program gave out for the pair; the next frame expected is numbered this. Only the row's
  * worker, or the main thread before the workers run, may rely on it being exact.
  */
 static inline __u64 stats_settled(const struct xrelay_dp_chan_stats *row)
 {
-	__u64 n = row->recorded_packets + row->not_recorded + row->record_failed;
+	__u64 n = row->recorded_packets + row->rejected + row->not_recorded + row->record_failed;
 	unsigned int k;
 
 	for (k = 0; k < XRELAY_DROP__MAX; k++)

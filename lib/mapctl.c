@@ -315,9 +315,11 @@ int mapctl_open(const char *pin_dir, unsigned int flags, struct mapctl **ret, ch
 	m->meta = map_mmap(m->fds[XRELAY_MAP_META], &map_defs[XRELAY_MAP_META], &m->meta_len);
 	m->dp_stats = map_mmap(m->fds[XRELAY_MAP_DP_STATS], &map_defs[XRELAY_MAP_DP_STATS],
 			       &m->dp_stats_len);
+	m->dest_stats = map_mmap(m->fds[XRELAY_MAP_DEST_STATS], &map_defs[XRELAY_MAP_DEST_STATS],
+				 &m->dest_stats_len);
 	m->queue_stats = map_mmap(m->fds[XRELAY_MAP_QUEUE_STATS], &map_defs[XRELAY_MAP_QUEUE_STATS],
 				  &m->queue_stats_len);
-	if (!m->meta || !m->dp_stats || !m->queue_stats) {
+	if (!m->meta || !m->dp_stats || !m->dest_stats || !m->queue_stats) {
 		r = -errno;
 		errmsg_set(err, errlen, "mmap of the shared counters in %s: %s", pin_dir,
 			   strerror(-r));
@@ -349,6 +351,8 @@ void mapctl_close(struct mapctl *m)
 		munmap(m->meta, m->meta_len);
 	if (m->dp_stats)
 		munmap(m->dp_stats, m->dp_stats_len);
+	if (m->dest_stats)
+		munmap(m->dest_stats, m->dest_stats_len);
 	if (m->queue_stats)
 		munmap(m->queue_stats, m->queue_stats_len);
 	for (i = 0; i < XRELAY_MAP__MAX; i++)
@@ -373,6 +377,11 @@ struct xrelay_meta *mapctl_meta(const struct mapctl *m)
 struct xrelay_dp_chan_stats *mapctl_dp_stats(const struct mapctl *m)
 {
 	return m->dp_stats;
+}
+
+struct xrelay_dest_stats *mapctl_dest_stats(const struct mapctl *m)
+{
+	return m->dest_stats;
 }
 
 struct xrelay_queue_stats *mapctl_queue_stats(const struct mapctl *m)

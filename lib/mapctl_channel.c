@@ -192,6 +192,8 @@ static int channel_reset(struct mapctl *m, __u32 id)
 		if (bpf_map_update_elem(m->fds[XRELAY_MAP_SEQ], &idx, &seq0, BPF_ANY))
 			r = -errno;
 		memset(&m->dp_stats[XRELAY_DP_INDEX(q, id)], 0, sizeof(*m->dp_stats));
+		memset(&m->dest_stats[XRELAY_DEST_INDEX(q, id, 0)], 0,
+		       XRELAY_MAX_DESTS * sizeof(*m->dest_stats));
 	}
 	return r;
 }
@@ -405,12 +407,25 @@ out_unlock:
 	return r;
 }
 
+/*
+ * Add the @size / 8 counters at @src (a row another process writes) to those at @dst. Rows
+ * are arrays of __u64 counters, so they are summed word by word, each an atomic load.
+ */
+static void sum_words(void *dst, const void *src, size_t size)
+{
+	const __u64 *from = src;
+	__u64 *to = dst;
+	size_t i;
+
+	for (i = 0; i < size / sizeof(__u64); i++)
+		to[i] += __atomic_load_n(&from[i], __ATOMIC_RELAXED);
+}
+
 int mapctl_channel_totals(struct mapctl *m, __u32 id, struct mapctl_chan_totals *out)
 {
 	struct xrelay_xdp_chan_stats *per_cpu;
-	const struct xrelay_dp_chan_stats *row;
 	int c, r = 0;
-	__u32 w, k;
+	__u32 w;
 
 	if (id >= XRELAY_MAX_CHANNELS)
 		return -EINVAL;
@@ -429,18 +444,9 @@ int mapctl_channel_totals(struct mapctl *m, __u32 id, struct mapctl_chan_totals 
 		out->xdp.frags_passed += per_cpu[c].frags_passed;
 	}
 	for (w = 0; w < XRELAY_MAX_QUEUES; w++) {
-		row = &m->dp_stats[XRELAY_DP_INDEX(w, id)];
-		out->dp.recorded_packets +=
-			__atomic_load_n(&row->recorded_packets, __ATOMIC_RELAXED);
-		out->dp.recorded_bytes += __atomic_load_n(&row->recorded_bytes, __ATOMIC_RELAXED);
-		out->dp.sent_packets += __atomic_load_n(&row->sent_packets, __ATOMIC_RELAXED);
-		out->dp.sent_bytes += __atomic_load_n(&row->sent_bytes, __ATOMIC_RELAXED);
-		out->dp.write_errors += __atomic_load_n(&row->write_errors, __ATOMIC_RELAXED);
-		out->dp.send_errors += __atomic_load_n(&row->send_errors, __ATOMIC_RELAXED);
-		for (k = 0; k < XRELAY_DROP__MAX; k++)
-			out->dp.drops[k] += __atomic_load_n(&row->drops[k], __ATOMIC_RELAXED);
-		out->dp.not_recorded += __atomic_load_n(&row->not_recorded, __ATOMIC_RELAXED);
-		out->dp.record_failed += __atomic_load_n(&row->record_failed, __ATOMIC_RELAXED);
+		sum_words(&out->dp, &m->dp_stats[XRELAY_DP_INDEX(w, id)], sizeof(out->dp));
+		sum_words(out->dests, &m->dest_stats[XRELAY_DEST_INDEX(w, id, 0)],
+			  sizeof(out->dests));
 	}
 out_free:
 	free(per_cpu);

@@ -32,6 +32,8 @@ struct mapctl {
 	size_t meta_len;
 	struct xrelay_dp_chan_stats *dp_stats;
 	size_t dp_stats_len;
+	struct xrelay_dest_stats *dest_stats;
+	size_t dest_stats_len;
 	struct xrelay_queue_stats *queue_stats;
 	size_t queue_stats_len;
 	pthread_mutex_t mutex;

@@ -98,6 +98,13 @@ extern const size_t api_drop_causes_n;
 extern const struct api_counter api_xdp_counters[];
 extern const size_t api_xdp_counters_n;
 
+/*
+ * A destination's counters (struct xrelay_dest_stats), in JSON order; /metrics:
+ * xrelay_dest_<name>_total{channel, destination="<addr>:<port>", slot=<i>}.
+ */
+extern const struct api_counter api_dest_counters[];
+extern const size_t api_dest_counters_n;
+
 /* The value of counter @c in @stats, the struct of @c's table. */
 __u64 api_counter_get(const struct api_counter *c, const void *stats);
 
@@ -107,10 +114,11 @@ __u64 api_drop_count(const struct mapctl_chan_totals *t, size_t i);
 /*
  * A channel's counters: {"rx_packets", "rx_bytes", "recorded_packets", "recorded_bytes",
  * "sent_packets", "sent_bytes", "write_errors", "send_errors" (api_chan_counters),
- * "dropped_packets", "drops": {cause: n, ...}} with every cause of api_drop_causes always
- * present and dropped_packets their sum. New reference; NULL on ENOMEM.
+ * "dropped_packets", "drops": {cause: n, ...}, "destinations": [...]} with every cause of
+ * api_drop_causes always present and dropped_packets their sum; destinations[i] is @cfg's
+ * dests[i]: {"addr", "port"} and its api_dest_counters. New reference; NULL on ENOMEM.
  */
-json_t *api_stats_to_json(const struct mapctl_chan_totals *t);
+json_t *api_stats_to_json(const struct mapctl_chan_totals *t, const struct xrelay_channel_cfg *cfg);
 
 /* The XDP program's global counters by name (api_xdp_counters). New reference. */
 json_t *api_xdp_global_to_json(const struct xrelay_xdp_global *g);

@@ -43,6 +43,7 @@ enum {
 struct mapctl_chan_totals {
 	struct xrelay_xdp_chan_stats xdp;
 	struct xrelay_dp_chan_stats dp;
+	struct xrelay_dest_stats dests[XRELAY_MAX_DESTS]; /* by slot of the channel's dests[] */
 };
 
 /*
@@ -68,6 +69,7 @@ int mapctl_fd(const struct mapctl *m, enum xrelay_map_id id);
  */
 struct xrelay_meta *mapctl_meta(const struct mapctl *m);
 struct xrelay_dp_chan_stats *mapctl_dp_stats(const struct mapctl *m);
+struct xrelay_dest_stats *mapctl_dest_stats(const struct mapctl *m);
 struct xrelay_queue_stats *mapctl_queue_stats(const struct mapctl *m);
 
 /*

@@ -14,7 +14,7 @@
 #include <linux/bpf.h>
 
 #define XRELAY_MAPS_MAGIC 0x594c5258u /* "XRLY" little endian */
-#define XRELAY_MAPS_VERSION 1u
+#define XRELAY_MAPS_VERSION 2u
 
 #define XRELAY_MAX_CHANNELS 1024u /* channel ids are 0 .. XRELAY_MAX_CHANNELS - 1 */
 #define XRELAY_MAX_QUEUES 64u	  /* rx queues, and so dataplane workers */
@@ -119,24 +119,42 @@ enum {
  * XRELAY_DROP_SEND_QUEUE are record-path drops: a datagram that is not in the channel's file.
  */
 enum {
-	XRELAY_DROP_XSK_GAP = 0, /* seq gap: lost between XDP and the worker (rx ring full) */
-	XRELAY_DROP_NO_BUFFER,	 /* socket backend: no provided buffer */
-	XRELAY_DROP_NO_WRITER,	 /* file could not be opened, or its channel is gone */
-	XRELAY_DROP_WRITE,	 /* block write failed for good */
-	XRELAY_DROP_SEND_QUEUE,	 /* send path: a copy not sent, the send ring or queue full */
-	XRELAY_DROP_TRUNCATED,	 /* frame shorter than its headers say */
-	XRELAY_DROP_BUFFER_FULL, /* every block buffer busy (a slow disk) or the budget spent */
-	XRELAY_DROP_DIED,	 /* numbered for the queue, lost when its dataplane died */
+	XRELAY_DROP_XSK_GAP = 0,     /* seq gap: lost between XDP and the worker (rx ring full) */
+	XRELAY_DROP_NO_BUFFER,	     /* socket backend: no provided buffer */
+	XRELAY_DROP_NO_WRITER,	     /* file could not be opened, or its channel is gone */
+	XRELAY_DROP_WRITE,	     /* block write failed for good */
+	XRELAY_DROP_SEND_QUEUE,	     /* send path: a copy not sent, the send ring or queue full */
+	XRELAY_DROP_TRUNCATED,	     /* frame shorter than its headers say */
+	XRELAY_DROP_BUFFER_FULL,     /* every block buffer busy (a slow disk) or the budget spent */
+	XRELAY_DROP_DIED,	     /* numbered for the queue, lost when its dataplane died */
+	XRELAY_DROP_SOCKET_OVERFLOW, /* socket backend: dropped by the kernel (SO_RXQ_OVFL) */
 	XRELAY_DROP__MAX,
+};
+#define XRELAY_DROP_SLOTS 12u /* room in the row for causes to come */
+
+/*
+ * Why a datum channel's datagram was not one valid datum of its schema (rejected_why[]). Such
+ * a datagram is recorded in the channel's rejected shard, so it is settled, not dropped.
+ */
+enum {
+	XRELAY_REJECT_TRUNCATED = 0, /* the bytes ended inside the value */
+	XRELAY_REJECT_TRAILING,	     /* bytes left after one whole value */
+	XRELAY_REJECT_BAD_UNION,     /* union branch index out of range */
+	XRELAY_REJECT_BAD_LENGTH,    /* negative or oversized length or block count */
+	XRELAY_REJECT_BAD_ENUM,	     /* enum symbol index out of range */
+	XRELAY_REJECT_BAD_VARINT,    /* a long or int longer than its encoding allows */
+	XRELAY_REJECT_BAD_PREFIX,    /* the Confluent prefix missing or not the channel's */
+	XRELAY_REJECT_TOO_DEEP,	     /* nesting past the validator's depth bound */
+	XRELAY_REJECT__MAX,
 };
 
 /*
  * dp_stats (ARRAY, BPF_F_MMAPABLE, by worker * XRELAY_MAX_CHANNELS + channel id): each worker
  * writes only its own rows, through the mmap, without syscalls; readers sum over workers.
  * 64-bit aligned stores are atomic on every supported arch, so readers see no torn counter.
- * Every frame numbered for a (channel, queue) is, at rest, exactly one of: recorded, not
- * recorded (recording off), or dropped with a record-path cause (drops[] but SEND_QUEUE, and
- * record_failed): the dataplane's part of the books.
+ * Every frame numbered for a (channel, queue) is, at rest, exactly one of: recorded, rejected
+ * (recorded in the rejected shard), not recorded (recording off), or dropped with a record-path
+ * cause (drops[] but SEND_QUEUE, and record_failed): the dataplane's part of the books.
  */
 struct xrelay_dp_chan_stats {
 	__u64 recorded_packets;
@@ -145,11 +163,32 @@ struct xrelay_dp_chan_stats {
 	__u64 sent_bytes;
 	__u64 write_errors;
 	__u64 send_errors;
-	__u64 drops[XRELAY_DROP__MAX];
-	__u64 not_recorded;  /* taken while the channel's recording was off */
-	__u64 record_failed; /* dropped: a record could not be framed (too long, codec error) */
+	__u64 drops[XRELAY_DROP_SLOTS];
+	__u64 not_recorded;			/* taken while the channel's recording was off */
+	__u64 record_failed;			/* dropped: a record could not be framed */
+	__u64 rejected;				/* datum channels: not one valid datum */
+	__u64 rejected_why[XRELAY_REJECT__MAX]; /* by XRELAY_REJECT_* */
+	__u64 files_deleted;			/* retention: closed files removed */
+	__u64 bytes_deleted;			/* and their bytes */
+	__u64 reserved[32 - 6 - XRELAY_DROP_SLOTS - 5 - XRELAY_REJECT__MAX];
 };
 #define XRELAY_DP_INDEX(worker, chan) ((worker)*XRELAY_MAX_CHANNELS + (chan))
+
+/*
+ * dest_stats (ARRAY, BPF_F_MMAPABLE, by XRELAY_DEST_INDEX): a worker's copies of a channel's
+ * datagrams to one destination slot (dests[d] of its channel_cfg). Written like dp_stats. At
+ * rest selected == sent_packets + send_errors + send_queue_full: the destination's books.
+ * A slot's counters follow the slot, not the address: a PATCH that replaces dests[d] keeps them.
+ */
+struct xrelay_dest_stats {
+	__u64 selected;	       /* copies meant for this destination */
+	__u64 sent_packets;    /* sends completed */
+	__u64 sent_bytes;      /* payload bytes of those */
+	__u64 send_errors;     /* sends that failed */
+	__u64 send_queue_full; /* copies not sent: the send ring or queue was full */
+};
+#define XRELAY_DEST_INDEX(worker, chan, d) \
+	(((worker)*XRELAY_MAX_CHANNELS + (chan)) * XRELAY_MAX_DESTS + (d))
 
 /* queue_stats (ARRAY, BPF_F_MMAPABLE, by worker): per-socket counters (XDP_STATISTICS). */
 struct xrelay_queue_stats {
@@ -208,8 +247,10 @@ struct xrelay_meta {
 	  1, 0)                                                                                  \
 	X(SEQ, xrelay_seq, BPF_MAP_TYPE_ARRAY, __u32, __u64,                                     \
 	  XRELAY_MAX_QUEUES *XRELAY_MAX_CHANNELS, 0)                                             \
-	X(DP_STATS, xrelay_dstats, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_dp_chan_stats,       \
+	X(DP_STATS, xrelay_dstats_v2, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_dp_chan_stats,    \
 	  XRELAY_MAX_QUEUES *XRELAY_MAX_CHANNELS, BPF_F_MMAPABLE)                                \
+	X(DEST_STATS, xrelay_dest_stats, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_dest_stats,    \
+	  XRELAY_MAX_QUEUES *XRELAY_MAX_CHANNELS *XRELAY_MAX_DESTS, BPF_F_MMAPABLE)              \
 	X(QUEUE_STATS, xrelay_qstats, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_queue_stats,      \
 	  XRELAY_MAX_QUEUES, BPF_F_MMAPABLE)                                                     \
 	X(META, xrelay_meta, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_meta, 1, BPF_F_MMAPABLE)   \
@@ -229,7 +270,9 @@ _Static_assert(sizeof(struct xrelay_xdp_chan_stats) == 32, "xrelay_xdp_chan_stat
 _Static_assert(sizeof(struct xrelay_xdp_global) == 64, "xrelay_xdp_global layout");
 _Static_assert(sizeof(struct xrelay_xdp_meta) == 24, "xrelay_xdp_meta layout");
 _Static_assert(sizeof(struct xrelay_xdp_meta) % 4 == 0, "bpf_xdp_adjust_meta wants 4-byte units");
-_Static_assert(sizeof(struct xrelay_dp_chan_stats) == 128, "xrelay_dp_chan_stats layout");
+_Static_assert(sizeof(struct xrelay_dp_chan_stats) == 256, "xrelay_dp_chan_stats layout");
+_Static_assert(XRELAY_DROP__MAX <= XRELAY_DROP_SLOTS, "drop causes fit their slots");
+_Static_assert(sizeof(struct xrelay_dest_stats) == 40, "xrelay_dest_stats layout");
 _Static_assert(sizeof(struct xrelay_queue_stats) == 64, "xrelay_queue_stats layout");
 _Static_assert(sizeof(struct xrelay_meta) == 128, "xrelay_meta layout");
 

@@ -31,8 +31,8 @@ NCPU = None
 
 # struct layouts from include/xrelay/maps.h, decoded independently of the C code
 CFG_FMT = "<IIQQ16sHHI64s" + "16sHBBI16s" * 8 + "QII64x"
-DP_FMT = "<6Q8Q2Q"
-assert struct.calcsize(CFG_FMT) == 512 and struct.calcsize(DP_FMT) == 128
+DP_FMT = "<6Q12Q2Q1Q8Q2Q1Q"
+assert struct.calcsize(CFG_FMT) == 512 and struct.calcsize(DP_FMT) == 256
 
 
 def possible_cpus():
@@ -517,19 +517,29 @@ class ApiTest(unittest.TestCase):
         cid = ch["id"]
         st, _, zero = s.req("GET", "/channels/feed-a/stats")
         self.assertEqual(st, 200)
-        self.assertTrue(all(v == 0 for k, v in zero.items() if k != "drops"), zero)
+        self.assertTrue(all(v == 0 for k, v in zero.items() if k not in ("drops", "destinations")),
+                        zero)
+        self.assertEqual([sorted(x.items()) for x in zero["destinations"]], [sorted({
+            "addr": "239.2.2.2", "port": 6000, "selected": 0, "sent_packets": 0, "sent_bytes": 0,
+            "send_errors": 0, "send_queue_full": 0}.items())])
         self.assertEqual(sorted(zero["drops"]), sorted(
             ["redirect_miss", "fragments", "ring_full", "no_buffer", "no_writer",
-             "write_failed", "buffer_full", "record_failed", "dataplane_died", "truncated"]))
+             "write_failed", "buffer_full", "record_failed", "dataplane_died", "truncated",
+             "socket_overflow"]))
         # counters as the XDP program (per CPU) and two dataplane workers would write them
         xdp = struct.pack("<4Q", 10, 1000, 2, 3)
         sh("bpftool", "map", "update", "pinned", PIN + "/xrelay_xstats", "key", *u32le(cid),
            "value", *["%d" % b for b in xdp])
         for worker, base in ((0, 1), (5, 100)):
             row = struct.pack(DP_FMT, base, base * 10, base * 2, base * 20, base * 3,
-                              base * 4, base * 5, 0, 0, 0, base * 6, 0, 0, 0, base * 7, 0)
-            sh("bpftool", "map", "update", "pinned", PIN + "/xrelay_dstats", "key",
+                              base * 4, base * 5, 0, 0, 0, base * 6, 0, 0, 0, 0, 0, 0, 0,
+                              base * 7, 0, *([0] * 12))
+            sh("bpftool", "map", "update", "pinned", PIN + "/xrelay_dstats_v2", "key",
                *u32le(worker * 1024 + cid), "value", *["%d" % b for b in row])
+            # destination slot 0: selected, sent, sent bytes, send errors, queue full
+            dest = struct.pack("<5Q", base * 8, base * 5, base * 50, base * 2, base)
+            sh("bpftool", "map", "update", "pinned", PIN + "/xrelay_dest_stats", "key",
+               *u32le((worker * 1024 + cid) * 8), "value", *["%d" % b for b in dest])
         st, _, t = s.req("GET", "/channels/feed-a/stats")
         self.assertEqual(st, 200)
         want = {"rx_packets": 10 * NCPU, "rx_bytes": 1000 * NCPU, "recorded_packets": 101,
@@ -543,6 +553,9 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(t["send_queue_full"], 606)  # the send path: not a drop
         self.assertEqual(t["not_recorded_packets"], 707)
         self.assertEqual(t["dropped_packets"], sum(t["drops"].values()))
+        self.assertEqual(t["destinations"], [
+            {"addr": "239.2.2.2", "port": 6000, "selected": 808, "sent_packets": 505,
+             "sent_bytes": 5050, "send_errors": 202, "send_queue_full": 101}])
         st, _, all_ = s.req("GET", "/stats")
         self.assertEqual(st, 200)
         self.assertEqual(all_["channels"]["feed-a"], t)
@@ -557,6 +570,8 @@ class ApiTest(unittest.TestCase):
         self.assertIn('xrelay_recorded_packets_total{channel="feed-a"} 101', text)
         self.assertIn('xrelay_drops_total{channel="feed-a",cause="ring_full"} 505', text)
         self.assertIn("xrelay_dataplane_up 0", text)
+        self.assertIn('xrelay_dest_selected_total{channel="feed-a",destination="239.2.2.2:6000",'
+                      'slot="0"} 808', text)
         for line in text.splitlines():
             self.assertTrue(line.startswith("#") or len(line.split()) == 2, line)
         # a channel removed and added again starts from zero
@@ -564,6 +579,7 @@ class ApiTest(unittest.TestCase):
         s.req("POST", "/channels", FEED_A)
         st, _, t = s.req("GET", "/channels/feed-a/stats")
         self.assertEqual((t["rx_packets"], t["recorded_packets"]), (0, 0))
+        self.assertEqual(t["destinations"][0]["selected"], 0)
 
     def test_healthz_follows_the_dataplane_heartbeat(self):
         s = self.srv

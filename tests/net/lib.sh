@@ -465,12 +465,14 @@ xr_wait_stats() {
 
 # xr_books CHANNEL [COPIES] [SECONDS]: check the channel's books at rest (issue 10, case 7), as
 # xr_soft checks (printed; xr_soft_verdict fails the test):
-#   records: rx_packets == recorded_packets + not_recorded_packets + dropped_packets (drops
-#     holds the record path's causes only);
+#   records: rx_packets == recorded_packets + rejected_packets + not_recorded_packets +
+#     dropped_packets (drops holds the record path's causes only);
 #   copies (when the channel re-sends): sent_packets + send_errors + send_queue_full ==
 #     COPIES x the datagrams the worker handled (rx less the causes lost before it:
 #     redirect_miss, fragments, ring_full, dataplane_died, truncated). COPIES defaults to the
-#     channel's destinations when each has every 1 (else the check is left out; 0 leaves it out).
+#     channel's destinations when each has every 1 (else the check is left out; 0 leaves it out);
+#   each destination: selected == sent_packets + send_errors + send_queue_full, and, when COPIES
+#     was not given and every destination has every 1, selected == the datagrams handled.
 # "At rest": it first waits (up to SECONDS, default 5) until the counters stay unchanged for
 # 0.5 s. XR_BOOKS_TAG, when set, is added to the checks' names (e.g. " after the stop"). The
 # figures go into XR_BOOKS (rx rec dropped unaccounted), unaccounted = rx - recorded - not
@@ -498,16 +500,30 @@ pre = sum(d.get(k, 0) for k in ("redirect_miss", "fragments", "ring_full", "data
                                  "truncated"))
 rx, rec, dropped = st["rx_packets"], st["recorded_packets"], st["dropped_packets"]
 notrec = st.get("not_recorded_packets", 0)
+rej = st.get("rejected_packets", 0)
 causes = ", ".join("%s %d" % (k, v) for k, v in d.items() if v) or "none"
-un = rx - rec - notrec - dropped
+un = rx - rec - rej - notrec - dropped
 print("%d %d %d %d" % (rx, rec, dropped, un))
 print("1" if un == 0 else "0",
-      "rx_packets %d == recorded %d + not recorded %d + dropped %d (causes: %s)"
-      % (rx, rec, notrec, dropped, causes))
+      "rx_packets %d == recorded %d + rejected %d + not recorded %d + dropped %d (causes: %s)"
+      % (rx, rec, rej, notrec, dropped, causes))
 dests = ch.get("destinations", [])
-if copies == "":
+derived = copies == ""
+if derived:
     copies = len(dests) if all(x.get("every", 1) == 1 for x in dests) else 0
+    derived = copies > 0
 copies = int(copies)
+for i, x in enumerate(st.get("destinations", [])):
+    # The send path per destination: every copy meant for it is sent or counted.
+    got = x["sent_packets"] + x["send_errors"] + x["send_queue_full"]
+    print("1" if x["selected"] == got else "0",
+          "destination %d (%s:%d): selected %d == sent %d + send_errors %d + send_queue_full %d"
+          % (i, x["addr"], x["port"], x["selected"], x["sent_packets"], x["send_errors"],
+             x["send_queue_full"]))
+    if derived:
+        print("1" if x["selected"] == rx - pre else "0",
+              "destination %d (%s:%d): selected %d == %d handled"
+              % (i, x["addr"], x["port"], x["selected"], rx - pre))
 if copies:
     # The send path: each datagram that reached the worker goes to every destination.
     handled = rx - pre

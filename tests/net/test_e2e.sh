@@ -60,6 +60,8 @@ xr_wait_stats e2e recorded_packets "$N" 5
 stats=$(xr_curl GET /channels/e2e/stats)
 read -r rx rec sent dropped werr serr < <(xr_json rx_packets recorded_packets sent_packets \
 	dropped_packets write_errors send_errors <<<"$stats" | paste -sd' ')
+read -r sel0 sent0 sel1 sent1 < <(xr_json destinations.0.selected destinations.0.sent_packets \
+	destinations.1.selected destinations.1.sent_packets <<<"$stats" | paste -sd' ')
 xr_log "stats: rx $rx, recorded $rec, sent $sent, dropped $dropped"
 
 # Stop the dataplane: it must close and rename every file and exit 0.
@@ -77,6 +79,7 @@ xr_log "    $(xr_json files records shards.0.first_seq shards.0.last_seq <<<"$ve
 xr_check '[ "$rx" = "$N" ] && [ "$rec" = "$N" ]' "/stats rx_packets = recorded_packets = $N" "$stats"
 xr_check '[ "$sent" = $((N + N / 10)) ]' "/stats sent_packets = $((N + N / 10))" "$stats"
 xr_check '[ "$dropped" = 0 ] && [ "$werr" = 0 ] && [ "$serr" = 0 ]' "/stats dropped_packets, write_errors, send_errors 0" "$stats"
+xr_check '[ "$sel0" = "$N" ] && [ "$sent0" = "$N" ] && [ "$sel1" = $((N / 10)) ] && [ "$sent1" = $((N / 10)) ]' "/stats per destination: $N selected and sent to the first, $((N / 10)) to the every-10 one" "$stats"
 xr_check '[ $rc_all = 0 ]' "subscriber of 239.10.0.1 got all $N intact, once each" "$sub_all"
 xr_check '[ $rc_dec = 0 ] && [ "$(xr_json indices_mod_every_ok <<<"$sub_dec")" = true ]' \
 	"subscriber of the every-10 group 239.10.0.2 got the $((N / 10)) with index % 10 = 0" "$sub_dec"

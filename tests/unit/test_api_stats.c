@@ -19,10 +19,10 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const cause_names[] = { "redirect_miss", "fragments",     "ring_full",
-					   "no_buffer",	    "no_writer",     "write_failed",
-					   "buffer_full",   "record_failed", "dataplane_died",
-					   "truncated" };
+static const char *const cause_names[] = { "redirect_miss", "fragments",      "ring_full",
+					   "no_buffer",	    "no_writer",      "write_failed",
+					   "buffer_full",   "record_failed",  "dataplane_died",
+					   "truncated",	    "socket_overflow" };
 
 /* Every counter a distinct value, so a count read from the wrong place shows. */
 static void totals_fill(struct mapctl_chan_totals *t)
@@ -44,6 +44,27 @@ static void totals_fill(struct mapctl_chan_totals *t)
 		t->dp.drops[i] = 100u * (i + 1);
 	t->dp.not_recorded = 7777;
 	t->dp.record_failed = 8888;
+	for (i = 0; i < XRELAY_MAX_DESTS; i++) {
+		t->dests[i].selected = 10u * (i + 3);
+		t->dests[i].sent_packets = 10u * (i + 3) + 1;
+		t->dests[i].sent_bytes = 10u * (i + 3) + 2;
+		t->dests[i].send_errors = 10u * (i + 3) + 3;
+		t->dests[i].send_queue_full = 10u * (i + 3) + 4;
+	}
+}
+
+/* A channel with two destinations, one IPv4 and one IPv6 group, and a third slot unused. */
+static void cfg_fill(struct xrelay_channel_cfg *cfg)
+{
+	static const __u8 v4[16] = { [10] = 0xff, [11] = 0xff, 239, 1, 2, 3 };
+	static const __u8 v6[16] = { 0xff, 0x15, [15] = 7 };
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ndests = 2;
+	memcpy(cfg->dests[0].addr, v4, 16);
+	cfg->dests[0].port = htons(5001);
+	memcpy(cfg->dests[1].addr, v6, 16);
+	cfg->dests[1].port = htons(6000);
 }
 
 static void test_drop_causes(void **state)
@@ -76,6 +97,7 @@ static void test_drop_count_sources(void **state)
 	assert_int_equal(api_drop_count(&t, 7), 8888); /* record_failed */
 	assert_int_equal(api_drop_count(&t, 8), 100 * (XRELAY_DROP_DIED + 1));
 	assert_int_equal(api_drop_count(&t, 9), 100 * (XRELAY_DROP_TRUNCATED + 1));
+	assert_int_equal(api_drop_count(&t, 10), 100 * (XRELAY_DROP_SOCKET_OVERFLOW + 1));
 	assert_int_equal(api_drop_count(&t, api_drop_causes_n), 0);
 	assert_int_equal(api_drop_count(&t, (size_t)-1), 0);
 }
@@ -94,9 +116,15 @@ static void test_stats_json(void **state)
 	static const char *const keys[] = {
 		"rx_packets",		"rx_bytes",	   "recorded_packets", "recorded_bytes",
 		"not_recorded_packets", "sent_packets",	   "sent_bytes",       "write_errors",
-		"send_errors",		"send_queue_full", "dropped_packets",  "drops"
+		"send_errors",		"send_queue_full", "dropped_packets",  "drops",
+		"destinations"
 	};
+	static const char *const dest_keys[] = { "addr",	   "port",	 "selected",
+						 "sent_packets",   "sent_bytes", "send_errors",
+						 "send_queue_full" };
+	struct xrelay_channel_cfg cfg;
 	struct mapctl_chan_totals t;
+	const json_t *dests, *d;
 	json_t *j, *drops;
 	void *it;
 	__u64 sum = 0;
@@ -104,7 +132,8 @@ static void test_stats_json(void **state)
 
 	(void)state;
 	totals_fill(&t);
-	j = api_stats_to_json(&t);
+	cfg_fill(&cfg);
+	j = api_stats_to_json(&t, &cfg);
 	assert_non_null(j);
 	assert_int_equal(json_object_size(j), ARRAY_SIZE(keys));
 	/* In the documented order. */
@@ -130,22 +159,46 @@ static void test_stats_json(void **state)
 		sum += get_u64(drops, cause_names[i]);
 	}
 	/* Every record-path cause: all dataplane ones but the send queue (500), record_failed. */
-	assert_int_equal(sum, 3 + 5 + 100 * (1 + 2 + 3 + 4 + 6 + 7 + 8) + 8888);
+	assert_int_equal(sum, 3 + 5 + 100 * (1 + 2 + 3 + 4 + 6 + 7 + 8 + 9) + 8888);
 	assert_int_equal(get_u64(j, "dropped_packets"), sum);
+
+	/* One object per destination of the channel, in its order, its slot's counters. */
+	dests = json_object_get(j, "destinations");
+	assert_true(json_is_array(dests));
+	assert_int_equal(json_array_size(dests), 2);
+	d = json_array_get(dests, 0);
+	for (it = json_object_iter((json_t *)d), i = 0; it;
+	     it = json_object_iter_next((json_t *)d, it), i++)
+		assert_string_equal(json_object_iter_key(it), dest_keys[i]);
+	assert_int_equal(i, ARRAY_SIZE(dest_keys));
+	assert_string_equal(json_string_value(json_object_get(d, "addr")), "239.1.2.3");
+	assert_int_equal(get_u64(d, "port"), 5001);
+	assert_int_equal(get_u64(d, "selected"), 30);
+	assert_int_equal(get_u64(d, "sent_packets"), 31);
+	assert_int_equal(get_u64(d, "send_queue_full"), 34);
+	d = json_array_get(dests, 1);
+	assert_string_equal(json_string_value(json_object_get(d, "addr")), "ff15::7");
+	assert_int_equal(get_u64(d, "port"), 6000);
+	assert_int_equal(get_u64(d, "selected"), 40);
+	assert_int_equal(get_u64(d, "sent_bytes"), 42);
+	assert_int_equal(get_u64(d, "send_errors"), 43);
 	json_decref(j);
 }
 
 static void test_stats_zero(void **state)
 {
+	struct xrelay_channel_cfg cfg;
 	struct mapctl_chan_totals t;
 	json_t *j, *drops;
 	size_t i;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	j = api_stats_to_json(&t);
+	memset(&cfg, 0, sizeof(cfg));
+	j = api_stats_to_json(&t, &cfg);
 	assert_non_null(j);
-	assert_int_equal(json_object_size(j), 12);
+	assert_int_equal(json_object_size(j), 13);
+	assert_int_equal(json_array_size(json_object_get(j, "destinations")), 0);
 	assert_int_equal(get_u64(j, "dropped_packets"), 0);
 	drops = json_object_get(j, "drops");
 	assert_int_equal(json_object_size(drops), api_drop_causes_n);
@@ -157,15 +210,17 @@ static void test_stats_zero(void **state)
 /* JSON integers are signed: a counter past INT64_MAX shows as INT64_MAX, never negative. */
 static void test_stats_huge(void **state)
 {
+	struct xrelay_channel_cfg cfg;
 	struct mapctl_chan_totals t;
 	json_t *j;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
+	memset(&cfg, 0, sizeof(cfg));
 	t.xdp.rx_bytes = UINT64_MAX;
 	t.xdp.redirect_miss = (__u64)INT64_MAX;
 	t.dp.drops[XRELAY_DROP_TRUNCATED] = (__u64)INT64_MAX;
-	j = api_stats_to_json(&t);
+	j = api_stats_to_json(&t, &cfg);
 	assert_non_null(j);
 	assert_int_equal(json_integer_value(json_object_get(j, "rx_bytes")), INT64_MAX);
 	assert_int_equal(json_integer_value(json_object_get(j, "dropped_packets")), INT64_MAX);
@@ -175,7 +230,7 @@ static void test_stats_huge(void **state)
 	memset(&t, 0, sizeof(t));
 	t.xdp.redirect_miss = UINT64_MAX;
 	t.xdp.frags_passed = 5;
-	j = api_stats_to_json(&t);
+	j = api_stats_to_json(&t, &cfg);
 	assert_non_null(j);
 	assert_int_equal(json_integer_value(json_object_get(j, "dropped_packets")), INT64_MAX);
 	json_decref(j);

@@ -18,7 +18,7 @@
 static void test_version(void **state)
 {
 	(void)state;
-	assert_int_equal(XRELAY_MAPS_VERSION, 1);
+	assert_int_equal(XRELAY_MAPS_VERSION, 2);
 	assert_int_equal(XRELAY_MAPS_MAGIC, 0x594c5258);
 	/* meta's first two words never move: they name a mismatch between any two versions. */
 	OFF(xrelay_meta, magic, 0);
@@ -92,9 +92,26 @@ static void test_dataplane_side(void **state)
 	OFF(xrelay_dp_chan_stats, write_errors, 32);
 	OFF(xrelay_dp_chan_stats, send_errors, 40);
 	OFF(xrelay_dp_chan_stats, drops, 48);
-	OFF(xrelay_dp_chan_stats, not_recorded, 48 + 8 * XRELAY_DROP__MAX);
-	OFF(xrelay_dp_chan_stats, record_failed, 56 + 8 * XRELAY_DROP__MAX);
-	assert_int_equal(XRELAY_DROP__MAX, 8);
+	OFF(xrelay_dp_chan_stats, not_recorded, 48 + 8 * XRELAY_DROP_SLOTS);
+	OFF(xrelay_dp_chan_stats, record_failed, 56 + 8 * XRELAY_DROP_SLOTS);
+	OFF(xrelay_dp_chan_stats, rejected, 64 + 8 * XRELAY_DROP_SLOTS);
+	OFF(xrelay_dp_chan_stats, rejected_why, 72 + 8 * XRELAY_DROP_SLOTS);
+	OFF(xrelay_dp_chan_stats, files_deleted,
+	    72 + 8 * XRELAY_DROP_SLOTS + 8 * XRELAY_REJECT__MAX);
+	OFF(xrelay_dp_chan_stats, bytes_deleted,
+	    80 + 8 * XRELAY_DROP_SLOTS + 8 * XRELAY_REJECT__MAX);
+	assert_int_equal(sizeof(struct xrelay_dp_chan_stats), 256);
+	assert_int_equal(XRELAY_DROP__MAX, 9);
+	assert_int_equal(XRELAY_DROP_SLOTS, 12);
+	assert_int_equal(XRELAY_REJECT__MAX, 8);
+	OFF(xrelay_dest_stats, selected, 0);
+	OFF(xrelay_dest_stats, sent_packets, 8);
+	OFF(xrelay_dest_stats, sent_bytes, 16);
+	OFF(xrelay_dest_stats, send_errors, 24);
+	OFF(xrelay_dest_stats, send_queue_full, 32);
+	assert_int_equal(sizeof(struct xrelay_dest_stats), 40);
+	assert_int_equal(XRELAY_DEST_INDEX(2, 5, 3),
+			 (2 * XRELAY_MAX_CHANNELS + 5) * XRELAY_MAX_DESTS + 3);
 	OFF(xrelay_queue_stats, rx_frames, 0);
 	OFF(xrelay_queue_stats, rx_dropped, 8);
 	OFF(xrelay_queue_stats, rx_invalid_descs, 16);
