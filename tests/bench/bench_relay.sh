@@ -13,7 +13,8 @@
 #   a spare link          $XR_SH -> $XR_SP in the same netns, only to hold livegen's XDP program
 #                         (livegen --attach-dev), as $XR_P holds benchrx sub's;
 #   xrelay-api on 127.0.0.1:8080 with private pins; output on a tmpfs (the relay is measured,
-#   not this VM's disk: BENCH_DISK=1 writes to /tmp instead).
+#   not this VM's disk: BENCH_DISK=1 writes to /tmp instead), except for the disk systems
+#   (the cost of --fsync close), whose output is a folder of $XR_TMP when that is on a disk.
 # The systems under test run on CPU 1.
 #
 # Environment: BUILD (default build), QUICK=1 (a smoke run: 1 s probes, 64-byte payloads,
@@ -52,6 +53,14 @@ if [ "${BENCH_DISK:-0}" != 1 ]; then
 fi
 xr_api
 
+# The disk systems' folder: on the file system of $XR_TMP, if that is a disk's (not a tmpfs).
+BENCH_DISK_OUT=
+if [ "$(stat -f -c %T "$XR_TMP")" != tmpfs ]; then
+	BENCH_DISK_OUT=$XR_TMP/disk
+	mkdir -p "$BENCH_DISK_OUT"
+	xr_log "disk systems write to $BENCH_DISK_OUT ($(df --output=source,fstype "$XR_TMP" | tail -n 1))"
+fi
+export BENCH_DISK_OUT
 export BENCH_NS=$XR_NS BENCH_H=$XR_H BENCH_P=$XR_P BENCH_SP=$XR_SP
 export BENCH_HMAC=$XR_HMAC BENCH_H4=$XR_H4 BENCH_P4=$XR_P4 BENCH_OUT=$XR_OUT
 export BENCH_PIN=$XR_PIN BENCH_API=$XR_API BENCH_BUILD=$BUILD BENCH_TMP=$XR_TMP

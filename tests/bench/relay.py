@@ -53,11 +53,21 @@ SYSTEMS = [
     ("xr-relay-sock", "xrelay, the same through a socket (--xsk-tx off)"),
     ("base-relay", "baseline, recording + re-send (recvmmsg, writev, sendmmsg)"),
     ("base-rec", "baseline, recording only"),
+    ("xr-rec-disk", "xrelay, recording only, to the disk, 1 GiB files, --fsync close"),
+    ("xr-rec-disk-nofsync", "xrelay, recording only, to the disk, 1 GiB files, --fsync never"),
 ]
-if QUICK:  # the smoke run leaves out the diagnostic system
-    SYSTEMS = [s for s in SYSTEMS if s[0] != "xr-relay-sock"]
+# The disk systems measure what the fsync on close costs at the default rotation (issue 10):
+# their files go to an ext4 file system on the machine's disk, not to the tmpfs, and are 1 GiB,
+# so the probes are longer, for a file or more to close in each.
+DISK = ("xr-rec-disk", "xr-rec-disk-nofsync")
+DISK_OUT = E.get("BENCH_DISK_OUT", "")
+DISK_PROBE_S = 15.0
+if QUICK:  # the smoke run leaves out the diagnostic and the disk systems
+    SYSTEMS = [s for s in SYSTEMS if s[0] != "xr-relay-sock" and s[0] not in DISK]
 if E.get("BENCH_SYSTEMS"):
     SYSTEMS = [s for s in SYSTEMS if s[0] in E["BENCH_SYSTEMS"].split(",")]
+if not DISK_OUT:
+    SYSTEMS = [s for s in SYSTEMS if s[0] not in DISK]
 RELAYS = ("xr-relay", "xr-relay-sock", "base-relay")
 
 
@@ -310,6 +320,8 @@ class System:
         self.key = key
         self.pid = None
         self.sub = None
+        self.out = DISK_OUT if key in DISK else OUT
+        self.probe_s = DISK_PROBE_S if key in DISK else PROBE_S
 
     def start_sub(self, sample):
         rf = ready_file("sub")
@@ -361,11 +373,15 @@ class Xrelay(System):
     def start(self, size, sample):
         if self.key in RELAYS:
             self.start_sub(sample)
-        self.counter = FileCounter(os.path.join(OUT, CHANNEL))
-        argv = [DATAPLANE, "--iface", H, "--out", OUT, "--pin-dir", PIN, "--cpus", "1",
-                "--xdp-mode", "native", "--rotate-bytes", str(ROTATE_BYTES)]
+        self.counter = FileCounter(os.path.join(self.out, CHANNEL))
+        argv = [DATAPLANE, "--iface", H, "--out", self.out, "--pin-dir", PIN, "--cpus", "1",
+                "--xdp-mode", "native"]
+        if self.key not in DISK:
+            argv += ["--rotate-bytes", str(ROTATE_BYTES)]  # else the default, 1 GiB
         if self.key == "xr-relay-sock":
             argv += ["--xsk-tx", "off"]
+        if self.key == "xr-rec-disk-nofsync":
+            argv += ["--fsync", "never"]
         argv += E.get("BENCH_DP_ARGS", "").split()
 
         def running():
@@ -446,9 +462,11 @@ def livegen_argv(size, rate, seconds, latency):
     return peer(*argv)
 
 
-def probe(sysobj, size, rate, seconds=PROBE_S, latency=False, rss_every=0):
-    """One run at rate (None: flat out). Returns a dict of the figures of that run."""
-    for f in glob.glob(os.path.join(OUT, CHANNEL, "*")):
+def probe(sysobj, size, rate, seconds=None, latency=False, rss_every=0):
+    """One run at rate (None: flat out) for seconds (default: the system's probe length).
+    Returns a dict of the figures of that run."""
+    seconds = seconds or sysobj.probe_s
+    for f in glob.glob(os.path.join(sysobj.out, CHANNEL, "*")):
         os.unlink(f)
     sysobj.start(size, 1 if latency else 16)
     x0 = xmit_errors()
@@ -510,6 +528,8 @@ def describe(r):
         s += ", xrelay drops %s" % d["drops"]
     if "rcvbuf_drops" in d and d["rcvbuf_drops"]:
         s += ", socket drops %d" % d["rcvbuf_drops"]
+    if r["got"].get("files") is not None:
+        s += ", %d file(s) closed" % r["got"]["files"]
     if r["got"].get("sub") is not None and r["got"].get("file") is not None:
         s += " (file %d, subscriber %d)" % (r["got"]["file"], r["got"]["sub"]["packets"])
     s += "; cpu0 %.0f%%, cpu1 %.0f%%" % (100 * r["cpu0_load"], 100 * r["cpu1_load"])
@@ -666,7 +686,9 @@ def render(res):
               ("xr-relay-sock", "base-relay", "xrelay relay through a socket / baseline relay",
                None),
               ("xr-relay", "ceil-b", "xrelay relay / ceiling B", None),
-              ("ceil-b", "ceil-a", "ceiling B / ceiling A", None)]
+              ("ceil-b", "ceil-a", "ceiling B / ceiling A", None),
+              ("xr-rec-disk", "xr-rec-disk-nofsync",
+               "disk, 1 GiB files: --fsync close / --fsync never", None)]
     rows = []
     for a, b, what, goal in ratios:
         if a not in S or b not in S:
