@@ -84,6 +84,8 @@ const struct api_counter api_dest_counters[] = {
 	{ "send_errors", "Copies to the destination whose send failed.", DEST(send_errors) },
 	{ "send_queue_full", "Copies not sent: the re-send ring or queue was full.",
 	  DEST(send_queue_full) },
+	{ "dataplane_died", "Copies in flight when the dataplane died, counted by the next one.",
+	  DEST(died) },
 };
 const size_t api_dest_counters_n = ARRAY_SIZE(api_dest_counters);
 _Static_assert(ARRAY_SIZE(api_dest_counters) * sizeof(__u64) == sizeof(struct xrelay_dest_stats),

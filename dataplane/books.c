@@ -6,6 +6,20 @@
 #include "books.h"
 #include "stats.h"
 
+/* The copies to channel @id's destinations that @q's dead worker had in flight: died. */
+static void dests_settle_died(struct mapctl *m, unsigned int q, __u32 id)
+{
+	__u32 d;
+
+	for (d = 0; d < XRELAY_MAX_DESTS; d++) {
+		struct xrelay_dest_stats *ds = stats_dest_row(m, q, id, d);
+		__u64 settled = ds->sent_packets + ds->send_errors + ds->send_queue_full + ds->died;
+
+		if (ds->selected > settled)
+			stats_add(&ds->died, ds->selected - settled);
+	}
+}
+
 int books_settle_died(struct mapctl *m, __u64 *ret_died, unsigned int *ret_channels)
 {
 	struct xrelay_channel_cfg *all = malloc(sizeof(*all) * XRELAY_MAX_CHANNELS);
@@ -28,6 +42,7 @@ int books_settle_died(struct mapctl *m, __u64 *ret_died, unsigned int *ret_chann
 			struct xrelay_dp_chan_stats *row = stats_row(m, q, id);
 			__u64 given, settled;
 
+			dests_settle_died(m, q, id);
 			r = stats_seq_given(m, q, id, &given);
 			if (r)
 				goto out_free;

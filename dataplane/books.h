@@ -15,7 +15,8 @@
 /*
  * For every channel in the maps and every queue: the numbers the XDP program gave out past
  * those the rows have settled (stats_settled) were lost with the dataplane before this one;
- * they are added to the row's XRELAY_DROP_DIED. Call on the main thread after the maps are
+ * they are added to the row's XRELAY_DROP_DIED, and the copies its destination rows selected
+ * past those settled to their `died`. Call on the main thread after the maps are
  * open and before any worker binds a socket (so no frame is numbered meanwhile). *@ret_died
  * gets the total and *@ret_channels the channels it touched. Returns 0 or -errno.
  */

@@ -177,7 +177,7 @@ struct xrelay_dp_chan_stats {
 /*
  * dest_stats (ARRAY, BPF_F_MMAPABLE, by XRELAY_DEST_INDEX): a worker's copies of a channel's
  * datagrams to one destination slot (dests[d] of its channel_cfg). Written like dp_stats. At
- * rest selected == sent_packets + send_errors + send_queue_full: the destination's books.
+ * rest selected == sent_packets + send_errors + send_queue_full + died: the destination's books.
  * A slot's counters follow the slot, not the address: a PATCH that replaces dests[d] keeps them.
  */
 struct xrelay_dest_stats {
@@ -186,6 +186,7 @@ struct xrelay_dest_stats {
 	__u64 sent_bytes;      /* payload bytes of those */
 	__u64 send_errors;     /* sends that failed */
 	__u64 send_queue_full; /* copies not sent: the send ring or queue was full */
+	__u64 died;	       /* in flight when the dataplane died: counted by the next one */
 };
 #define XRELAY_DEST_INDEX(worker, chan, d) \
 	(((worker)*XRELAY_MAX_CHANNELS + (chan)) * XRELAY_MAX_DESTS + (d))
@@ -272,7 +273,7 @@ _Static_assert(sizeof(struct xrelay_xdp_meta) == 24, "xrelay_xdp_meta layout");
 _Static_assert(sizeof(struct xrelay_xdp_meta) % 4 == 0, "bpf_xdp_adjust_meta wants 4-byte units");
 _Static_assert(sizeof(struct xrelay_dp_chan_stats) == 256, "xrelay_dp_chan_stats layout");
 _Static_assert(XRELAY_DROP__MAX <= XRELAY_DROP_SLOTS, "drop causes fit their slots");
-_Static_assert(sizeof(struct xrelay_dest_stats) == 40, "xrelay_dest_stats layout");
+_Static_assert(sizeof(struct xrelay_dest_stats) == 48, "xrelay_dest_stats layout");
 _Static_assert(sizeof(struct xrelay_queue_stats) == 64, "xrelay_queue_stats layout");
 _Static_assert(sizeof(struct xrelay_meta) == 128, "xrelay_meta layout");
 

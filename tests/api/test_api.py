@@ -521,7 +521,7 @@ class ApiTest(unittest.TestCase):
                         zero)
         self.assertEqual([sorted(x.items()) for x in zero["destinations"]], [sorted({
             "addr": "239.2.2.2", "port": 6000, "selected": 0, "sent_packets": 0, "sent_bytes": 0,
-            "send_errors": 0, "send_queue_full": 0}.items())])
+            "send_errors": 0, "send_queue_full": 0, "dataplane_died": 0}.items())])
         self.assertEqual(sorted(zero["drops"]), sorted(
             ["redirect_miss", "fragments", "ring_full", "no_buffer", "no_writer",
              "write_failed", "buffer_full", "record_failed", "dataplane_died", "truncated",
@@ -537,7 +537,7 @@ class ApiTest(unittest.TestCase):
             sh("bpftool", "map", "update", "pinned", PIN + "/xrelay_dstats_v2", "key",
                *u32le(worker * 1024 + cid), "value", *["%d" % b for b in row])
             # destination slot 0: selected, sent, sent bytes, send errors, queue full
-            dest = struct.pack("<5Q", base * 8, base * 5, base * 50, base * 2, base)
+            dest = struct.pack("<6Q", base * 9, base * 5, base * 50, base * 2, base, base)
             sh("bpftool", "map", "update", "pinned", PIN + "/xrelay_dest_stats", "key",
                *u32le((worker * 1024 + cid) * 8), "value", *["%d" % b for b in dest])
         st, _, t = s.req("GET", "/channels/feed-a/stats")
@@ -554,8 +554,9 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(t["not_recorded_packets"], 707)
         self.assertEqual(t["dropped_packets"], sum(t["drops"].values()))
         self.assertEqual(t["destinations"], [
-            {"addr": "239.2.2.2", "port": 6000, "selected": 808, "sent_packets": 505,
-             "sent_bytes": 5050, "send_errors": 202, "send_queue_full": 101}])
+            {"addr": "239.2.2.2", "port": 6000, "selected": 909, "sent_packets": 505,
+             "sent_bytes": 5050, "send_errors": 202, "send_queue_full": 101,
+             "dataplane_died": 101}])
         st, _, all_ = s.req("GET", "/stats")
         self.assertEqual(st, 200)
         self.assertEqual(all_["channels"]["feed-a"], t)
@@ -571,7 +572,7 @@ class ApiTest(unittest.TestCase):
         self.assertIn('xrelay_drops_total{channel="feed-a",cause="ring_full"} 505', text)
         self.assertIn("xrelay_dataplane_up 0", text)
         self.assertIn('xrelay_dest_selected_total{channel="feed-a",destination="239.2.2.2:6000",'
-                      'slot="0"} 808', text)
+                      'slot="0"} 909', text)
         for line in text.splitlines():
             self.assertTrue(line.startswith("#") or len(line.split()) == 2, line)
         # a channel removed and added again starts from zero

@@ -471,7 +471,8 @@ xr_wait_stats() {
 #     COPIES x the datagrams the worker handled (rx less the causes lost before it:
 #     redirect_miss, fragments, ring_full, dataplane_died, truncated). COPIES defaults to the
 #     channel's destinations when each has every 1 (else the check is left out; 0 leaves it out);
-#   each destination: selected == sent_packets + send_errors + send_queue_full, and, when COPIES
+#   each destination: selected == sent_packets + send_errors + send_queue_full + dataplane_died
+#     (copies in flight when a dataplane was killed), and, when COPIES
 #     was not given and every destination has every 1, selected == the datagrams handled.
 # "At rest": it first waits (up to SECONDS, default 5) until the counters stay unchanged for
 # 0.5 s. XR_BOOKS_TAG, when set, is added to the checks' names (e.g. " after the stop"). The
@@ -515,12 +516,13 @@ if derived:
 copies = int(copies)
 for i, x in enumerate(st.get("destinations", [])):
     # The send path per destination: every copy meant for it is sent or counted.
-    got = x["sent_packets"] + x["send_errors"] + x["send_queue_full"]
+    got = x["sent_packets"] + x["send_errors"] + x["send_queue_full"] + x["dataplane_died"]
     print("1" if x["selected"] == got else "0",
           "destination %d (%s:%d): selected %d == sent %d + send_errors %d + send_queue_full %d"
+          " + dataplane_died %d"
           % (i, x["addr"], x["port"], x["selected"], x["sent_packets"], x["send_errors"],
-             x["send_queue_full"]))
-    if derived:
+             x["send_queue_full"], x["dataplane_died"]))
+    if derived and not x["dataplane_died"]:
         print("1" if x["selected"] == rx - pre else "0",
               "destination %d (%s:%d): selected %d == %d handled"
               % (i, x["addr"], x["port"], x["selected"], rx - pre))

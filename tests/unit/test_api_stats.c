@@ -50,6 +50,7 @@ static void totals_fill(struct mapctl_chan_totals *t)
 		t->dests[i].sent_bytes = 10u * (i + 3) + 2;
 		t->dests[i].send_errors = 10u * (i + 3) + 3;
 		t->dests[i].send_queue_full = 10u * (i + 3) + 4;
+		t->dests[i].died = 10u * (i + 3) + 5;
 	}
 }
 
@@ -119,9 +120,10 @@ static void test_stats_json(void **state)
 		"send_errors",		"send_queue_full", "dropped_packets",  "drops",
 		"destinations"
 	};
-	static const char *const dest_keys[] = { "addr",	   "port",	 "selected",
-						 "sent_packets",   "sent_bytes", "send_errors",
-						 "send_queue_full" };
+	static const char *const dest_keys[] = {
+		"addr",	      "port",	     "selected",	"sent_packets",
+		"sent_bytes", "send_errors", "send_queue_full", "dataplane_died"
+	};
 	struct xrelay_channel_cfg cfg;
 	struct mapctl_chan_totals t;
 	const json_t *dests, *d;
@@ -176,6 +178,7 @@ static void test_stats_json(void **state)
 	assert_int_equal(get_u64(d, "selected"), 30);
 	assert_int_equal(get_u64(d, "sent_packets"), 31);
 	assert_int_equal(get_u64(d, "send_queue_full"), 34);
+	assert_int_equal(get_u64(d, "dataplane_died"), 35);
 	d = json_array_get(dests, 1);
 	assert_string_equal(json_string_value(json_object_get(d, "addr")), "ff15::7");
 	assert_int_equal(get_u64(d, "port"), 6000);

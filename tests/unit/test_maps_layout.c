@@ -109,7 +109,8 @@ static void test_dataplane_side(void **state)
 	OFF(xrelay_dest_stats, sent_bytes, 16);
 	OFF(xrelay_dest_stats, send_errors, 24);
 	OFF(xrelay_dest_stats, send_queue_full, 32);
-	assert_int_equal(sizeof(struct xrelay_dest_stats), 40);
+	OFF(xrelay_dest_stats, died, 40);
+	assert_int_equal(sizeof(struct xrelay_dest_stats), 48);
 	assert_int_equal(XRELAY_DEST_INDEX(2, 5, 3),
 			 (2 * XRELAY_MAX_CHANNELS + 5) * XRELAY_MAX_DESTS + 3);
 	OFF(xrelay_queue_stats, rx_frames, 0);
