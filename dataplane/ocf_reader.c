@@ -374,30 +374,30 @@ static int fail(struct ocf_reader *r, int e, uint64_t off)
 	return e;
 }
 
-int ocf_reader_next(struct ocf_reader *r, struct ocf_reader_block *ret)
+/* The block at the cursor, its error kept. */
+static int block_here(struct ocf_reader *r, struct ocf_reader_block *ret)
 {
 	int e;
 
 	if (r->err)
 		return r->err;
 	e = ocf_reader_block_at(r->fd, r->pos, r->size, r->sync, &r->codec, ret);
-	if (e < 0)
-		return fail(r, e, r->pos);
-	if (e == OCF_READER_END)
-		return e;
-	r->pos = ret->end;
-	return 0;
+	return e < 0 ? fail(r, e, r->pos) : e;
+}
+
+int ocf_reader_next(struct ocf_reader *r, struct ocf_reader_block *ret)
+{
+	int e = block_here(r, ret);
+
+	if (!e)
+		r->pos = ret->end;
+	return e;
 }
 
 int ocf_reader_peek(struct ocf_reader *r, struct ocf_reader_block *ret)
 {
-	int e;
+	int e = block_here(r, ret);
 
-	if (r->err)
-		return r->err;
-	e = ocf_reader_block_at(r->fd, r->pos, r->size, r->sync, &r->codec, ret);
-	if (e < 0)
-		return fail(r, e, r->pos);
 	if (!e)
 		r->bytes_read += HEAD_LEN + OCF_SYNC_SIZE;
 	return e;

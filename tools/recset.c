@@ -54,6 +54,15 @@ static void damage(struct recset *rs, const char *file, uint64_t off, const char
 		rs->o.damage(rs->o.ctx, file, off, msg);
 }
 
+void recset_damage_print(void *ctx, const char *file, uint64_t off, const char *msg)
+{
+	if (off == UINT64_MAX)
+		fprintf(stderr, "%s: %s: %s\n", (const char *)ctx, file, msg);
+	else
+		fprintf(stderr, "%s: %s: byte %" PRIu64 ": %s\n", (const char *)ctx, file, off,
+			msg);
+}
+
 /* "<channel>-q<queue>-<stamp>-<n>.avro[.part]" -> key, stamp, n; 0 or -EINVAL. */
 static int name_split(const char *name, struct rfile *f)
 {

@@ -41,6 +41,12 @@ struct recset_opts {
 };
 
 /*
+ * A damage callback for the programs: "PROG: FILE: byte OFF: MSG" on stderr, with @ctx the
+ * program's name (a const char *); without "byte OFF" when @off is UINT64_MAX.
+ */
+void recset_damage_print(void *ctx, const char *file, uint64_t off, const char *msg);
+
+/*
  * Collect the files given (@paths: files, or folders whose *.avro and *.avro.part files are
  * taken) into shards. Returns 0, -ENOENT (nothing to read; a message went to @opts->damage
  * for each path that could not be listed), -ENOMEM. The reading starts at recset_next.

@@ -18,6 +18,8 @@
 #include "tally.h"
 #include "timearg.h"
 
+#define PROG "xrelay-read"
+
 enum { EXIT_GAPS = 1, EXIT_USAGE = 2, EXIT_DAMAGED = 3, EXIT_OUTPUT = 4 };
 enum fmt { FMT_JSONL, FMT_PCAP, FMT_PCAPNG };
 
@@ -90,15 +92,6 @@ static void usage(FILE *f)
 		"    xrelay-read --gaps --snapshot <(curl -s localhost:8080/stats) /var/lib/xrelay/feed-a\n");
 }
 
-static void on_damage(void *ctx, const char *file, uint64_t off, const char *msg)
-{
-	(void)ctx;
-	if (off == UINT64_MAX)
-		fprintf(stderr, "xrelay-read: %s: %s\n", file, msg);
-	else
-		fprintf(stderr, "xrelay-read: %s: byte %" PRIu64 ": %s\n", file, off, msg);
-}
-
 /* read_bytes of /proc/self/io, or -1. */
 static long long io_read_bytes(void)
 {
@@ -141,7 +134,11 @@ int main(int argc, char **argv)
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
 	struct recset_opts ro = {
-		.from_ns = INT64_MIN, .to_ns = INT64_MAX, .merge = true, .damage = on_damage
+		.from_ns = INT64_MIN,
+		.to_ns = INT64_MAX,
+		.merge = true,
+		.damage = recset_damage_print,
+		.ctx = (void *)PROG,
 	};
 	const char *output = NULL, *snapshot = NULL;
 	bool gaps = false, stats = false, hex = false, verbose = false, records;

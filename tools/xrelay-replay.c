@@ -18,6 +18,8 @@
 #include "sender.h"
 #include "timearg.h"
 
+#define PROG "xrelay-replay"
+
 enum { EXIT_USAGE = 2, EXIT_DAMAGED = 3, EXIT_SEND = 4 };
 
 /* Records whose due times fall within this of a batch's first go out with it. */
@@ -91,15 +93,6 @@ static void usage(FILE *f)
 		"    xrelay-replay --dest 10.0.0.7:6000 --speed 10 --from 2026-12-02T10:00:00Z \\\n"
 		"        --to 2026-12-02T10:05:00Z /var/lib/xrelay/feed-a\n"
 		"    xrelay-replay --original --top-speed --loop 3 feed-a-q0-20261202T100000Z-1.avro\n");
-}
-
-static void on_damage(void *ctx, const char *file, uint64_t off, const char *msg)
-{
-	(void)ctx;
-	if (off == UINT64_MAX)
-		fprintf(stderr, "xrelay-replay: %s: %s\n", file, msg);
-	else
-		fprintf(stderr, "xrelay-replay: %s: byte %" PRIu64 ": %s\n", file, off, msg);
 }
 
 static int num(const char *flag, const char *s, double min, double *ret)
@@ -184,7 +177,11 @@ int main(int argc, char **argv)
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
 	struct recset_opts ro = {
-		.from_ns = INT64_MIN, .to_ns = INT64_MAX, .merge = true, .damage = on_damage
+		.from_ns = INT64_MIN,
+		.to_ns = INT64_MAX,
+		.merge = true,
+		.damage = recset_damage_print,
+		.ctx = (void *)PROG,
 	};
 	struct sender_opts so = { .ttl = -1, .batch = 64 };
 	struct sockaddr_storage dest;
