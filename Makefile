@@ -211,6 +211,8 @@ bench: deps
 	$(Q)echo "== tests/bench/bench_api.sh"; BUILD=$(BUILD) sh tests/bench/bench_api.sh $(if $(QUICK_ON),2)
 	$(Q)echo "== tests/bench/bench_relay.sh"; BUILD=$(BUILD) QUICK=$(if $(QUICK_ON),1,0) \
 		BENCH_DOC=$(if $(QUICK_ON),,docs/benchmarks.md) bash tests/bench/bench_relay.sh
+	$(Q)echo "== tests/bench/bench_replay.sh"; BUILD=$(BUILD) QUICK=$(if $(QUICK_ON),1,0) \
+		BENCH_DOC=$(if $(QUICK_ON),,docs/benchmarks.md) bash tests/bench/bench_replay.sh
 
 format:
 	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRCS)
