@@ -244,6 +244,15 @@ int main(int argc, char **argv)
 		if (leave && renameat(dfd, name, dfd, part) < 0)
 			return 1;
 	}
+	for (q = 0; q < queues; q++)
+		ocf_block_free(b[q]);
+	free(b);
+	free(f);
+	free(infile);
+	free(seq);
+	free(tape);
+	free(payload);
+	(void)close(dfd);
 	printf("{\"records\": %" PRIu64 ", \"files\": %" PRIu64 ", \"first_ts\": %" PRId64
 	       ", \"last_ts\": %" PRId64 "}\n",
 	       written, files, start, start + (int64_t)(count ? count - 1 : 0) * interval);
