@@ -51,9 +51,15 @@ CP_SRCS := $(filter-out controlplane/main.c,$(wildcard controlplane/*.c))
 DP_SRCS := $(filter-out dataplane/main.c,$(wildcard dataplane/*.c))
 CP_LIB := $(if $(CP_SRCS),$(BUILD)/libxrelay-cp.a)
 DP_LIB := $(if $(DP_SRCS),$(BUILD)/libxrelay-dp.a)
+# The tools (tools/xrelay-<name>.c, one program each) share tools/*.c and read the recordings
+# with the dataplane's container-format code (dataplane/ocf_reader.c): one reader in the project.
+TOOL_MAINS := $(wildcard tools/xrelay-*.c)
+TOOL_SRCS := $(filter-out $(TOOL_MAINS),$(wildcard tools/*.c))
+TOOL_LIB := $(BUILD)/libxrelay-tools.a
 LIBS := $(CP_LIB) $(DP_LIB) $(LIB)
 PROGS := $(if $(wildcard controlplane/main.c),$(BUILD)/xrelay-api) \
-	 $(if $(wildcard dataplane/main.c),$(BUILD)/xrelay-dataplane)
+	 $(if $(wildcard dataplane/main.c),$(BUILD)/xrelay-dataplane) \
+	 $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_MAINS))
 
 UTIL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/util/*.c))
 
@@ -67,11 +73,14 @@ TESTS := $(UNIT_TESTS) $(BPF_TESTS)
 # The network tests' traffic tools (standalone programs) and scenarios.
 NET_TOOLS := $(patsubst tests/net/%.c,$(BUILD)/net/%,$(wildcard tests/net/*.c))
 NET_TESTS := $(sort $(wildcard tests/net/test_*.sh))
+# xrelay-read and xrelay-replay: the recording writer of their tests and scenarios.
+READ_TOOLS := $(patsubst tests/read/%.c,$(BUILD)/read/%,$(wildcard tests/read/*.c))
+READ_TESTS := $(sort $(wildcard tests/read/test_*.sh))
 RELIABILITY_TESTS := $(sort $(wildcard tests/reliability/test_*.sh))
 
 # Tests that are scripts; they find the build through $BUILD.
 SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
-	tests/api/test_api.py tests/fuzz/test_fuzz.sh $(NET_TESTS) $(RELIABILITY_TESTS)
+	tests/api/test_api.py tests/fuzz/test_fuzz.sh $(NET_TESTS) $(READ_TESTS) $(RELIABILITY_TESTS)
 
 # The libFuzzer harness of the API's request handler: its own clang build with sanitizers.
 FUZZ := $(BUILD)/fuzz/fuzz_router
@@ -85,7 +94,7 @@ FUZZ_SECONDS ?= 600
 FORMAT_SRCS := $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
 
 .PHONY: all deps test check soak bench demo fuzz format format-check clean
-all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ) $(NET_TOOLS)
+all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ) $(NET_TOOLS) $(READ_TOOLS)
 
 deps:
 	$(Q)sh scripts/deps.sh
@@ -99,6 +108,7 @@ $(BUILD)/%.o: %.c | $(BPF_SKEL)
 $(LIB): $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(BUILD)/libxrelay-cp.a: $(CP_SRCS:%.c=$(BUILD)/%.o)
 $(BUILD)/libxrelay-dp.a: $(DP_SRCS:%.c=$(BUILD)/%.o)
+$(TOOL_LIB): $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 $(BUILD)/%.a:
 	$(call msg,AR,$@)
 	$(Q)rm -f $@
@@ -109,11 +119,20 @@ $(BUILD)/net/%: tests/net/%.c tests/net/pattern.h tests/net/tool.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Itests/net $(LDFLAGS) $< -o $@
 
+$(BUILD)/read/%: $(BUILD)/tests/read/%.o $(UTIL_OBJS) $(LIBS)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
 $(BUILD)/xrelay-api: $(BUILD)/controlplane/main.o $(LIBS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/xrelay-dataplane: $(BUILD)/dataplane/main.o $(LIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/xrelay-%: $(BUILD)/tools/xrelay-%.o $(TOOL_LIB) $(LIBS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
@@ -192,6 +211,8 @@ bench: deps
 	$(Q)echo "== tests/bench/bench_api.sh"; BUILD=$(BUILD) sh tests/bench/bench_api.sh $(if $(QUICK_ON),2)
 	$(Q)echo "== tests/bench/bench_relay.sh"; BUILD=$(BUILD) QUICK=$(if $(QUICK_ON),1,0) \
 		BENCH_DOC=$(if $(QUICK_ON),,docs/benchmarks.md) bash tests/bench/bench_relay.sh
+	$(Q)echo "== tests/bench/bench_replay.sh"; BUILD=$(BUILD) QUICK=$(if $(QUICK_ON),1,0) \
+		BENCH_DOC=$(if $(QUICK_ON),,docs/benchmarks.md) bash tests/bench/bench_replay.sh
 
 format:
 	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRCS)

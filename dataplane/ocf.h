@@ -4,7 +4,8 @@
  * (writer.c, worker.c, main.c, the tests and the baseline relay). The parts, one file each:
  * ocf_varint.h (Avro binary varints), ocf_format.h (magic, sync size, codecs), ocf_envelope
  * (record headers), ocf_block (blocks, copied or deflated), ocf_header (the container header),
- * ocf_name (file names and renames), ocf_file (the file life cycle), ocf_recover (crash
+ * ocf_name (file names and renames), ocf_file (the file life cycle), ocf_reader (reading
+ * files back: the walk over blocks that recovery and the tools share), ocf_recover (crash
  * recovery). The I/O loop is not here: blocks are handed to the caller as iovecs to submit
  * (io_uring; tests and benchmarks write them with tests/util/testocf.h). Nothing here logs.
  *
@@ -28,6 +29,7 @@
 #include "ocf_format.h"
 #include "ocf_header.h"
 #include "ocf_name.h"
+#include "ocf_reader.h"
 #include "ocf_recover.h"
 #include "ocf_varint.h"
 

@@ -164,11 +164,17 @@ static int r_skip(struct rbuf *rb, int64_t n, const uint8_t **ret)
 	return 0;
 }
 
-int ocf_header_parse(const uint8_t *p, size_t len, size_t *ret_len, uint8_t *ret_sync)
+/*
+ * Walk the header at @p: as ocf_header_parse, and if @want is not NULL the value of the
+ * metadata key @want into *@ret_val and *@ret_vlen (-ENOENT if it is missing).
+ */
+static int header_scan(const uint8_t *p, size_t len, const char *want, const uint8_t **ret_val,
+		       size_t *ret_vlen, size_t *ret_len, uint8_t *ret_sync)
 {
 	struct rbuf rb = { .p = p, .len = len };
-	const uint8_t *key, *val, *sync;
-	int64_t count, klen, vlen, bsize, i, entries = 0;
+	const uint8_t *key, *val, *sync, *found = NULL;
+	int64_t count, klen, vlen, bsize, i, entries = 0, found_len = 0;
+	size_t wlen = want ? strlen(want) : 0;
 	bool schema = false;
 	int r;
 
@@ -206,6 +212,10 @@ int ocf_header_parse(const uint8_t *p, size_t len, size_t *ret_len, uint8_t *ret
 				return r;
 			if (klen == 11 && !memcmp(key, "avro.schema", 11))
 				schema = vlen > 0;
+			if (want && (size_t)klen == wlen && !memcmp(key, want, wlen)) {
+				found = val;
+				found_len = vlen;
+			}
 		}
 	}
 	r = r_skip(&rb, OCF_SYNC_SIZE, &sync);
@@ -213,7 +223,28 @@ int ocf_header_parse(const uint8_t *p, size_t len, size_t *ret_len, uint8_t *ret
 		return r;
 	if (!schema)
 		return -EBADMSG;
-	memcpy(ret_sync, sync, OCF_SYNC_SIZE);
-	*ret_len = rb.pos;
+	if (ret_sync)
+		memcpy(ret_sync, sync, OCF_SYNC_SIZE);
+	if (ret_len)
+		*ret_len = rb.pos;
+	if (want) {
+		if (!found)
+			return -ENOENT;
+		*ret_val = found;
+		*ret_vlen = (size_t)found_len;
+	}
 	return 0;
+}
+
+int ocf_header_parse(const uint8_t *p, size_t len, size_t *ret_len, uint8_t *ret_sync)
+{
+	return header_scan(p, len, NULL, NULL, NULL, ret_len, ret_sync);
+}
+
+int ocf_header_meta(const uint8_t *p, size_t len, const char *key, const uint8_t **ret_val,
+		    size_t *ret_len)
+{
+	if (!key)
+		return -EINVAL;
+	return header_scan(p, len, key, ret_val, ret_len, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The container header: magic, the metadata map (avro.schema, avro.codec and the xrelay keys)
- * and the file's sync marker, built for a new file and parsed back for recovery. Writing it to
- * a file is ocf_file.c's; the records' schema is include/xrelay/avro.h's.
+ * and the file's sync marker, built for a new file and parsed back for recovery and reading.
+ * Writing it to a file is ocf_file.c's; the records' schema is include/xrelay/avro.h's.
  */
 #ifndef XRELAY_OCF_HEADER_H
 #define XRELAY_OCF_HEADER_H
@@ -56,5 +56,13 @@ int ocf_header_size(const struct ocf_header_opts *o);
  * if it is not one. Pure.
  */
 int ocf_header_parse(const uint8_t *p, size_t len, size_t *ret_len, uint8_t *ret_sync);
+
+/*
+ * The value of the metadata entry @key of the header at @p (@len bytes, as ocf_header_parse
+ * takes it): *@ret_val points into @p, *@ret_len is its length (not NUL-terminated). Returns 0,
+ * -ENOENT (no such key), or ocf_header_parse's errors. Pure.
+ */
+int ocf_header_meta(const uint8_t *p, size_t len, const char *key, const uint8_t **ret_val,
+		    size_t *ret_len);
 
 #endif /* XRELAY_OCF_HEADER_H */

@@ -8,30 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ocf_block.h"
 #include "ocf_header.h"
+#include "ocf_reader.h"
 #include "ocf_recover.h"
-#include "ocf_varint.h"
-
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (int)got;
-}
 
 static bool all_zero(const uint8_t *p, size_t len)
 {
@@ -43,42 +22,23 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return true;
 }
 
-/*
- * Walk the blocks from @off; returns the end of the last whole block (or @off) and counts.
- * A block is whole if its count is >= 1, its size fits in the file and the sync marker after
- * it is the header's.
- */
+/* Walk the whole blocks from @off; returns the end of the last one (or @off) and counts. */
 static int blocks_walk(int fd, uint64_t off, uint64_t fsize, const uint8_t *sync, uint64_t *ret_end,
 		       uint64_t *ret_blocks, uint64_t *ret_records)
 {
-	uint8_t pre[OCF_BLOCK_PREFIX_MAX], mark[OCF_SYNC_SIZE];
-	int64_t count, size;
-	uint64_t end;
-	int got, n1, n2;
+	struct ocf_reader_block b;
+	int r;
 
 	*ret_blocks = *ret_records = 0;
 	for (;;) {
-		got = pread_all(fd, pre, sizeof(pre), off);
-		if (got < 0)
-			return got;
-		n1 = ocf_varint_get_long(pre, (size_t)got, &count);
-		if (n1 < 0 || count < 1)
+		r = ocf_reader_block_at(fd, off, fsize, sync, NULL, &b);
+		if (r == -ENODATA || r == -EBADMSG || r == -EILSEQ || r == OCF_READER_END)
 			break;
-		n2 = ocf_varint_get_long(pre + n1, (size_t)got - (size_t)n1, &size);
-		if (n2 < 0 || size < 0)
-			break;
-		if ((uint64_t)size > fsize ||
-		    off + (uint64_t)(n1 + n2) + (uint64_t)size + OCF_SYNC_SIZE > fsize)
-			break;
-		end = off + (uint64_t)(n1 + n2) + (uint64_t)size + OCF_SYNC_SIZE;
-		got = pread_all(fd, mark, sizeof(mark), end - OCF_SYNC_SIZE);
-		if (got < 0)
-			return got;
-		if (got != OCF_SYNC_SIZE || memcmp(mark, sync, OCF_SYNC_SIZE))
-			break;
+		if (r < 0)
+			return r;
 		(*ret_blocks)++;
-		*ret_records += (uint64_t)count;
-		off = end;
+		*ret_records += (uint64_t)b.count;
+		off = b.end;
 	}
 	*ret_end = off;
 	return 0;
@@ -116,7 +76,7 @@ int ocf_recover(int dir_fd, const char *name, unsigned int flags, struct ocf_rec
 		r = -ENOMEM;
 		goto out_close;
 	}
-	got = pread_all(fd, hbuf, want, 0);
+	got = ocf_reader_pread(fd, hbuf, want, 0);
 	if (got < 0) {
 		r = got;
 		goto out_close;

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One record as one line of JSON: the shard's channel and queue, then the fields of the
+ * record's schema in order (envelope: seq, ts_ns, src_addr, src_port, dst_addr, dst_port,
+ * payload), addresses as text, the payload in base64 or hex. Datum records (issue 12) get
+ * their schema's JSON encoding here. Program-side code (tools/).
+ */
+#ifndef XRELAY_TOOLS_JSONL_H
+#define XRELAY_TOOLS_JSONL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "recset.h"
+
+/* Bytes jsonl_format needs at most for a record with a payload of @payload_len bytes. */
+size_t jsonl_max(size_t payload_len);
+
+/*
+ * Write @rec as one JSON line (with its '\n') into @buf, which holds jsonl_max() bytes.
+ * @hex: the payload in lowercase hex, else in base64 (RFC 4648, padded). Returns its length.
+ */
+size_t jsonl_format(const struct recset_rec *rec, bool hex, char *buf);
+
+#endif /* XRELAY_TOOLS_JSONL_H */
