@@ -19,31 +19,14 @@
 #include <unistd.h>
 
 #include "ocf_name.h"
+#include "oldest.h"
 #include "retain.h"
 #include "stats.h"
 #include "xrelay/clock.h"
 #include "xrelay/log.h"
 
-#define RETAIN_PICK_MAX 4096u		       /* oldest files considered per folder and per pass */
 #define RETAIN_WARN_NS (60ull * 1000000000ull) /* one "cannot keep free" warning a minute */
 #define NS 1000000000ull
-
-/* A closed file that may be removed. */
-struct cand {
-	__u64 mtime_ns; /* its last write: when it was closed */
-	__u64 size;	/* st_size: what the counters and max_bytes count */
-	__u64 space;	/* st_blocks * 512: what its removal frees */
-	__s32 id;	/* its channel's id, -1 for a folder no channel owns */
-	__u32 queue;
-	char folder[XRELAY_NAME_LEN];
-	char name[OCF_NAME_MAX];
-};
-
-/* The K oldest of what was pushed: a max-heap on (mtime, name), so the newest goes first. */
-struct pick {
-	struct cand *c;
-	unsigned int n;
-};
 
 /* A channel as retention sees it, sorted by name. */
 struct chan {
@@ -58,7 +41,7 @@ struct retain {
 	struct xrelay_channel_cfg *all; /* the snapshot */
 	struct chan *chans;
 	unsigned int nchans;
-	struct pick local, global;
+	struct oldest local, global; /* a folder's oldest files; all folders' */
 	__u64 warned_ns;
 	pthread_t thread;
 	bool started;
@@ -108,62 +91,6 @@ int retain_parse_keep(const char *s, struct retain_keep *ret)
 		return -EINVAL;
 	*ret = (struct retain_keep){ .value = v << shift, .percent = false };
 	return 0;
-}
-
-static bool cand_newer(const struct cand *a, const struct cand *b)
-{
-	if (a->mtime_ns != b->mtime_ns)
-		return a->mtime_ns > b->mtime_ns;
-	return strcmp(a->name, b->name) > 0;
-}
-
-static void pick_swap(struct pick *p, unsigned int i, unsigned int j)
-{
-	struct cand t = p->c[i];
-
-	p->c[i] = p->c[j];
-	p->c[j] = t;
-}
-
-static void pick_push(struct pick *p, const struct cand *c)
-{
-	unsigned int i, k;
-
-	if (p->n == RETAIN_PICK_MAX) {
-		if (!cand_newer(&p->c[0], c))
-			return;
-		/* Replace the newest kept, then sift it down. */
-		p->c[0] = *c;
-		for (i = 0;; i = k) {
-			unsigned int l = 2 * i + 1, r = l + 1;
-
-			k = i;
-			if (l < p->n && cand_newer(&p->c[l], &p->c[k]))
-				k = l;
-			if (r < p->n && cand_newer(&p->c[r], &p->c[k]))
-				k = r;
-			if (k == i)
-				break;
-			pick_swap(p, i, k);
-		}
-		return;
-	}
-	p->c[p->n] = *c;
-	for (i = p->n++; i && cand_newer(&p->c[i], &p->c[(i - 1) / 2]); i = (i - 1) / 2)
-		pick_swap(p, i, (i - 1) / 2);
-}
-
-static int cand_cmp(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-
-	return cand_newer(x, y) ? 1 : cand_newer(y, x) ? -1 : 0;
-}
-
-/* The kept candidates, oldest first. */
-static void pick_sort(struct pick *p)
-{
-	qsort(p->c, p->n, sizeof(*p->c), cand_cmp);
 }
 
 static int chan_cmp(const void *a, const void *b)
@@ -247,7 +174,7 @@ static bool name_closed(const char *name, size_t n, __u32 *queue)
  * Remove @c from @dfd unless a reader holds a lock on it; count it and log @why. Returns 1
  * removed, 0 gone already or locked (*@busy set), -errno.
  */
-static int remove_one(struct retain *r, int dfd, const struct cand *c, __u64 now_ns,
+static int remove_one(struct retain *r, int dfd, const struct oldest_file *c, __u64 now_ns,
 		      const char *why, bool *busy)
 {
 	struct xrelay_dp_chan_stats *row;
@@ -286,7 +213,7 @@ out_close:
 }
 
 /* Remove @c, logging a failure. Returns whether it is gone now. */
-static bool remove_logged(struct retain *r, int dfd, const struct cand *c, __u64 now_ns,
+static bool remove_logged(struct retain *r, int dfd, const struct oldest_file *c, __u64 now_ns,
 			  const char *why, struct retain_report *rep)
 {
 	bool busy;
@@ -332,7 +259,7 @@ static void scan_folder(struct retain *r, const char *folder, const struct chan 
 	r->local.n = 0;
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
-		struct cand c;
+		struct oldest_file c;
 		struct stat st;
 		bool part;
 
@@ -351,12 +278,12 @@ static void scan_folder(struct retain *r, const char *folder, const struct chan 
 		/* Both lengths were checked: name_valid, and name_closed's bound. */
 		memcpy(c.folder, folder, strlen(folder) + 1);
 		memcpy(c.name, de->d_name, n + 1);
-		pick_push(&r->local, &c);
+		oldest_push(&r->local, &c);
 	}
 	closedir(d);
-	pick_sort(&r->local);
+	oldest_sort(&r->local);
 	for (i = 0; i < r->local.n; i++) {
-		struct cand *c = &r->local.c[i];
+		struct oldest_file *c = &r->local.f[i];
 		bool old, big;
 
 		if (!limits || !ch)
@@ -380,8 +307,8 @@ static void scan_folder(struct retain *r, const char *folder, const struct chan 
 		}
 	}
 	for (i = 0; need && i < r->local.n; i++)
-		if (r->local.c[i].name[0])
-			pick_push(&r->global, &r->local.c[i]);
+		if (r->local.f[i].name[0])
+			oldest_push(&r->global, &r->local.f[i]);
 out_close:
 	close(dfd);
 }
@@ -432,11 +359,11 @@ int retain_pass(struct retain *r, __u64 now_ns, bool limits, struct retain_repor
 		avail = (__u64)sv.f_bavail * sv.f_frsize;
 		need = keep > avail ? keep - avail : 0;
 	}
-	pick_sort(&r->global);
+	oldest_sort(&r->global);
 	snprintf(why, sizeof(why), "--keep-free: %llu bytes free, %llu wanted",
 		 (unsigned long long)avail, (unsigned long long)keep);
 	for (i = 0; i < r->global.n && freed < need; i++) {
-		const struct cand *c = &r->global.c[i];
+		const struct oldest_file *c = &r->global.f[i];
 		int dfd = openat(r->o.out_fd, c->folder,
 				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
@@ -463,9 +390,7 @@ int retain_new(const struct retain_opts *o, struct retain **ret)
 		r->o.limits_ms = 1000;
 	r->all = malloc(sizeof(*r->all) * XRELAY_MAX_CHANNELS);
 	r->chans = malloc(sizeof(*r->chans) * XRELAY_MAX_CHANNELS);
-	r->local.c = malloc(sizeof(*r->local.c) * RETAIN_PICK_MAX);
-	r->global.c = malloc(sizeof(*r->global.c) * RETAIN_PICK_MAX);
-	if (!r->all || !r->chans || !r->local.c || !r->global.c) {
+	if (!r->all || !r->chans || oldest_init(&r->local) || oldest_init(&r->global)) {
 		retain_free(r);
 		return -ENOMEM;
 	}
@@ -547,7 +472,7 @@ void retain_free(struct retain *r)
 	}
 	free(r->all);
 	free(r->chans);
-	free(r->local.c);
-	free(r->global.c);
+	oldest_fini(&r->local);
+	oldest_fini(&r->global);
 	free(r);
 }

@@ -13,13 +13,14 @@
 #    datagrams ending with the last one sent (only the oldest files went): the records in the
 #    files + those before the first one left == recorded_packets;
 #  - each removal is logged with its size, and files_deleted / bytes_deleted equal the lines
-#    and the sizes logged; every removal was for --keep-free.
+#    and the sizes logged (in /stats, and at the end in /metrics); every removal was for
+#    --keep-free.
 # Phase 2, the channel's limits through the API: PATCH retention.max_bytes = 1 MiB while more
 # traffic flows: at rest the channel's files take at most 1 MiB. Then a reader holds a shared
 # flock on the oldest file and max_age = 1 s is PATCHed: every other closed file goes, that
 # one stays (the .part being written too) until the reader lets go. At the end (after SIGTERM
-# closes the last file): files closed (per the log) == files left + files_deleted, and the books
-# balance.
+# closes the last file): files closed (per the log) == files left + files_deleted, every file
+# logged as removed is gone, and the books balance.
 # shellcheck disable=SC2034 # variables read by the conditions xr_check evaluates
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -164,8 +165,18 @@ xr_soft '[ "$fdel" = "$nlog" ] && [ "$bdel" = "$blog" ]' \
 	"files_deleted $fdel and bytes_deleted $bdel == the $nlog removals logged ($blog bytes)"
 xr_soft '[ "$nclosed" = $((nleft + fdel)) ]' \
 	"files closed ($nclosed, per the log) == files left ($nleft) + files_deleted ($fdel)"
-gone=$(removed_log | while read -r f _; do [ -e "$CH/$f" ] && echo "$f"; done)
-xr_soft '[ -z "$gone" ]' "every file logged as removed is gone" "$gone"
+mf=$(curl -s "$XR_API/metrics" | grep '^xrelay_files_deleted_total{channel="ret"}' | awk '{print $2}')
+mb=$(curl -s "$XR_API/metrics" | grep '^xrelay_bytes_deleted_total{channel="ret"}' | awk '{print $2}')
+xr_soft '[ "$mf" = "$fdel" ] && [ "$mb" = "$bdel" ]' \
+	"/metrics: xrelay_files_deleted_total $mf, xrelay_bytes_deleted_total $mb, as /stats"
+# A name removed within the second its file started can be taken again by the next file of
+# that second: a name is there at the end exactly when it was closed more often than removed.
+wrong=$(removed_log | awk '{print $1}' | sort | uniq -c | while read -r n f; do
+	c=$(grep -c "channel ret: queue [0-9]*: closed $f\$" "$LOG")
+	if [ -e "$CH/$f" ]; then [ "$c" -gt "$n" ] || echo "$f (closed $c, removed $n, there)"
+	else [ "$c" = "$n" ] || echo "$f (closed $c, removed $n, gone)"; fi
+done)
+xr_soft '[ -z "$wrong" ]' "every file logged as removed is gone (or its name was taken again by a later file)" "$wrong"
 xr_soft_verdict
 times=$(awk -v b="$(stats_of recorded_bytes)" -v mb="$MB" 'BEGIN {printf "%.1f", b / (mb * 1048576)}')
 xr_pass "an $MB MiB disk written ${times}x over never filled ($min_kb KiB free at least), $fdel files removed and counted, recording uninterrupted, max_bytes/max_age/locks honoured"
