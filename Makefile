@@ -6,6 +6,7 @@
 #   make bench           benchmarks (tests/bench), figures printed, docs/benchmarks.md written
 #   make bench QUICK=1   a smoke run of the benchmarks, under 2 minutes
 #   make format          reformat the sources; make format-check only checks
+#   make install         programs, BPF object, systemd units, man pages into $(DESTDIR)$(PREFIX)
 #   V=1                  show the commands
 
 .DELETE_ON_ERROR:
@@ -80,7 +81,8 @@ RELIABILITY_TESTS := $(sort $(wildcard tests/reliability/test_*.sh))
 
 # Tests that are scripts; they find the build through $BUILD.
 SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
-	tests/api/test_api.py tests/fuzz/test_fuzz.sh $(NET_TESTS) $(READ_TESTS) $(RELIABILITY_TESTS)
+	tests/api/test_api.py tests/fuzz/test_fuzz.sh $(NET_TESTS) $(READ_TESTS) $(RELIABILITY_TESTS) \
+	$(sort $(wildcard tests/install/test_*.sh))
 
 # The libFuzzer harness of the API's request handler: its own clang build with sanitizers.
 FUZZ := $(BUILD)/fuzz/fuzz_router
@@ -93,8 +95,24 @@ FUZZ_SECONDS ?= 600
 
 FORMAT_SRCS := $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps test check soak bench demo fuzz format format-check clean
-all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ) $(NET_TOOLS) $(READ_TOOLS)
+# Where make install puts things (a Debian package would use PREFIX=/usr). The daemons go to
+# sbin with pages in section 8; any other program to bin, section 1. Pages are made from each
+# program's --help (scripts/man.sh), so they cannot disagree with it.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+PKGLIBDIR ?= $(PREFIX)/lib/xrelay
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+SBIN_PROGS := $(filter %/xrelay-api %/xrelay-dataplane,$(PROGS))
+BIN_PROGS := $(filter-out $(SBIN_PROGS),$(PROGS))
+MANS := $(SBIN_PROGS:$(BUILD)/%=$(BUILD)/man/%.8) $(BIN_PROGS:$(BUILD)/%=$(BUILD)/man/%.1)
+UNIT_INS := $(wildcard dist/systemd/*.in)
+# 'name(section)' of every page, for SEE ALSO.
+MAN_NAMES := $(foreach m,$(MANS),'$(basename $(notdir $(m)))($(subst .,,$(suffix $(m))))')
+
+.PHONY: all deps test check soak bench demo fuzz format format-check clean install uninstall
+all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ) $(NET_TOOLS) $(READ_TOOLS) $(MANS)
 
 deps:
 	$(Q)sh scripts/deps.sh
@@ -135,6 +153,11 @@ $(BUILD)/xrelay-dataplane: $(BUILD)/dataplane/main.o $(LIBS)
 $(BUILD)/xrelay-%: $(BUILD)/tools/xrelay-%.o $(TOOL_LIB) $(LIBS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/man/%.8 $(BUILD)/man/%.1: $(BUILD)/% scripts/man.sh
+	$(call msg,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sh scripts/man.sh $< $(subst .,,$(suffix $@)) $(MAN_NAMES) 'systemd.service(5)' > $@
 
 $(BPF_OBJ): bpf/xrelay.bpf.c include/xrelay/maps.h include/xrelay/addr.h
 	$(call msg,BPF,$@)
@@ -213,6 +236,31 @@ bench: deps
 		BENCH_DOC=$(if $(QUICK_ON),,docs/benchmarks.md) bash tests/bench/bench_relay.sh
 	$(Q)echo "== tests/bench/bench_replay.sh"; BUILD=$(BUILD) QUICK=$(if $(QUICK_ON),1,0) \
 		BENCH_DOC=$(if $(QUICK_ON),,docs/benchmarks.md) bash tests/bench/bench_replay.sh
+
+# The BPF object is built into the dataplane (its skeleton embeds it); the copy installed in
+# PKGLIBDIR is for inspection (bpftool prog, llvm-objdump) and is never loaded from there.
+install: $(PROGS) $(BPF_OBJ) $(MANS)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(if $(BIN_PROGS),$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1)
+	$(Q)install -m 0755 $(SBIN_PROGS) $(DESTDIR)$(SBINDIR)/
+	$(Q)$(if $(BIN_PROGS),install -m 0755 $(BIN_PROGS) $(DESTDIR)$(BINDIR)/)
+	$(Q)install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PKGLIBDIR)/
+	$(Q)for u in $(UNIT_INS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u .in) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u .in) || exit 1; done
+	$(Q)for m in $(MANS); do s=$${m##*.}; \
+		gzip -9n < $$m > $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m).gz && \
+		chmod 0644 $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m).gz || exit 1; done
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(SBIN_PROGS:$(BUILD)/%=$(DESTDIR)$(SBINDIR)/%) \
+		$(BIN_PROGS:$(BUILD)/%=$(DESTDIR)$(BINDIR)/%) \
+		$(DESTDIR)$(PKGLIBDIR)/$(notdir $(BPF_OBJ)) \
+		$(UNIT_INS:dist/systemd/%.in=$(DESTDIR)$(UNITDIR)/%) \
+		$(foreach m,$(MANS),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)).gz)
+	$(Q)rmdir $(DESTDIR)$(PKGLIBDIR) 2>/dev/null || true
 
 format:
 	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRCS)

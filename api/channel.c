@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "body.h"
+#include "retention.h"
 #include "xrelay/addr.h"
 #include "xrelay/api.h"
 #include "xrelay/name.h"
@@ -20,10 +21,11 @@
 #define EVERY_MAX 1000000
 #define TTL_MAX 255
 
-static const char *const chan_fields[] = { "name", "port", "addr", "record", "destinations", NULL };
-static const char *const patch_fields[] = { "name",	  "port",	  "addr",
-					    "record",	  "destinations", "id",
-					    "created_at", "generation",	  NULL };
+static const char *const chan_fields[] = { "name",	   "port",	"addr", "record",
+					   "destinations", "retention", NULL };
+static const char *const patch_fields[] = { "name",	    "port",	 "addr", "record",
+					    "destinations", "retention", "id",	 "created_at",
+					    "generation",   NULL };
 static const char *const dest_fields[] = { "addr", "port", "every", "ttl", "interface", NULL };
 
 /*
@@ -38,7 +40,8 @@ static int check_unknown(const json_t *body, const char *const *top, const char 
 	char prefix[48];
 	size_t i;
 
-	if (body_check_fields(body, top, "", top_accepts, err))
+	if (body_check_fields(body, top, "", top_accepts, err) ||
+	    api_retention_check_unknown(json_object_get(body, "retention"), err))
 		return -1;
 	for (i = 0; i < json_array_size(dests); i++) {
 		d = json_array_get(dests, i);
@@ -298,7 +301,8 @@ int api_channel_parse(const char *body, size_t len, struct xrelay_channel_cfg *c
 	root = body_load(body, len, err);
 	if (!root)
 		return -1;
-	if (check_unknown(root, chan_fields, "name, port, addr, record, destinations", err))
+	if (check_unknown(root, chan_fields, "name, port, addr, record, destinations, retention",
+			  err))
 		goto out_free;
 	if (parse_name(json_object_get(root, "name"), c.name, err))
 		goto out_free;
@@ -313,6 +317,9 @@ int api_channel_parse(const char *body, size_t len, struct xrelay_channel_cfg *c
 		goto out_free;
 	v = json_object_get(root, "destinations");
 	if (v && parse_dests(v, &c, err))
+		goto out_free;
+	v = json_object_get(root, "retention");
+	if (v && api_retention_merge(v, &c, err))
 		goto out_free;
 	*cfg = c;
 	r = 0;
@@ -377,13 +384,13 @@ int api_channel_patch(const char *body, size_t len, struct xrelay_channel_cfg *c
 	if (!root)
 		return -1;
 	if (check_unknown(root, patch_fields,
-			  "record, destinations (name, port, addr only unchanged)", err))
+			  "record, destinations, retention (name, port, addr only unchanged)", err))
 		goto out_free;
 	for (i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++) {
 		if (json_object_get(root, read_only[i])) {
 			body_fail(err, 422, read_only[i],
-				  "%s is read-only; leave it out of the patch (only record and "
-				  "destinations can change).",
+				  "%s is read-only; leave it out of the patch (only record, "
+				  "destinations and retention can change).",
 				  read_only[i]);
 			goto out_free;
 		}
@@ -402,6 +409,9 @@ int api_channel_patch(const char *body, size_t len, struct xrelay_channel_cfg *c
 	} else if (v && parse_dests(v, &c, err)) {
 		goto out_free;
 	}
+	v = json_object_get(root, "retention");
+	if (v && api_retention_merge(v, &c, err))
+		goto out_free;
 	*cfg = c;
 	r = 0;
 out_free:
@@ -457,6 +467,7 @@ json_t *api_channel_to_json(const struct xrelay_channel_cfg *cfg, __u32 id)
 				   addr_is_any(cfg->key.addr) ? json_null() : json_string(addr));
 	bad |= json_object_set_new(o, "record", json_boolean(cfg->flags & XRELAY_CH_F_RECORD));
 	bad |= json_object_set_new(o, "destinations", dests);
+	bad |= json_object_set_new(o, "retention", api_retention_to_json(cfg));
 	bad |= json_object_set_new(o, "created_at", json_string(created));
 	/* Generations count edits; 2^63 of them cannot happen, so the cast cannot go negative. */
 	bad |= json_object_set_new(o, "generation", json_integer((json_int_t)cfg->generation));

@@ -36,6 +36,10 @@ const struct api_counter api_chan_counters[] = {
 	{ "send_errors", "Failed sends.", TOTALS(dp.send_errors) },
 	{ "send_queue_full", "Copies not sent: the re-send ring or queue was full.",
 	  TOTALS(dp.drops[XRELAY_DROP_SEND_QUEUE]) },
+	{ "files_deleted", "Closed files of the channel removed by retention.",
+	  TOTALS(dp.files_deleted) },
+	{ "bytes_deleted", "Bytes of the closed files removed by retention.",
+	  TOTALS(dp.bytes_deleted) },
 };
 const size_t api_chan_counters_n = ARRAY_SIZE(api_chan_counters);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * xrelay-api: the control API server. Parses flags, opens (or creates) the pinned maps, serves
- * HTTP until SIGINT/SIGTERM. Runs whether or not the dataplane runs.
+ * HTTP until SIGINT/SIGTERM, telling systemd when it listens (sdnotify.h). Runs whether or not
+ * the dataplane runs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include "xrelay/bpffs.h"
 #include "xrelay/cli.h"
 #include "xrelay/log.h"
+#include "xrelay/sdnotify.h"
 
 static void usage(FILE *f)
 {
@@ -180,10 +182,12 @@ int main(int argc, char **argv)
 	}
 	pr_info("listening on %s, maps in %s%s", opts.listen, pin_dir,
 		token ? ", bearer token required" : "");
+	(void)sdnotify("READY=1");
 
 	while (sigwait(&set, &sig) == 0 && sig != SIGINT && sig != SIGTERM)
 		;
 	pr_info("stopping (%s)", strsignal(sig));
+	(void)sdnotify("STOPPING=1");
 	http_stop(http);
 	store_free(store);
 	free(token);

@@ -3,7 +3,8 @@
  * xrelay-dataplane: attaches the XDP program to one interface, runs one worker per rx queue,
  * and from its main thread keeps the heartbeat, the clock offset and the socket counters,
  * follows the channel config (follow.h: snapshots for the workers, captured groups, release of
- * removed channels), and handles signals (INT/TERM stop, HUP rotates). Over 500 lines: a
+ * removed channels), tells systemd it is ready and alive (sdnotify.h), and handles signals
+ * (INT/TERM stop, HUP rotates). Retention runs in a thread of its own (retain.h). Over 500 lines: a
  * third of it is the usage text and the flags, the rest the start and stop order in one place.
  */
 #include <dirent.h>
@@ -26,12 +27,14 @@
 #include "budget.h"
 #include "dp.h"
 #include "follow.h"
+#include "retain.h"
 #include "worker.h"
 #include "xdp.h"
 #include "xrelay/bpffs.h"
 #include "xrelay/cli.h"
 #include "xrelay/log.h"
 #include "xrelay/name.h"
+#include "xrelay/sdnotify.h"
 
 #define TICK_MS 20
 #define HEARTBEAT_MS 250
@@ -71,6 +74,9 @@ static void usage(FILE *f)
 		"  --fsync close|never     sync a closed file, rename it, sync its folder (default\n"
 		"                          close: a closed .avro survives a power loss); never: just\n"
 		"                          rename\n"
+		"  --keep-free PERCENT%%|SIZE  keep this much of the output folder's file system\n"
+		"                          free by removing the oldest closed files (default 10%%;\n"
+		"                          SIZE in bytes or with K, M, G, T; 0 = off)\n"
 		"  -v, --verbose           debug logging\n"
 		"  -h, --help              this text\n"
 		"Signals: INT/TERM flush and close every file and exit; HUP starts new files now.\n",
@@ -263,6 +269,7 @@ int main(int argc, char **argv)
 		{ "buffer-mb", required_argument, NULL, 'M' },
 		{ "spin-us", required_argument, NULL, 'U' },
 		{ "io-cpus", required_argument, NULL, 'W' },
+		{ "keep-free", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -280,6 +287,9 @@ int main(int argc, char **argv)
 		.out_fd = -1,
 	};
 	struct xdp_link link = { .link_fd = -1 };
+	struct retain_keep keep = { .value = 10, .percent = true };
+	struct retain *retain = NULL;
+	__u64 watchdog_ns = sdnotify_watchdog_usec() * 500, last_dog = 0;
 	char err[512] = "";
 	struct xrelay_meta *meta;
 	__u64 v, last_beat = 0;
@@ -389,6 +399,14 @@ int main(int argc, char **argv)
 			}
 			dp.o.fsync_never = !strcmp(optarg, "never");
 			break;
+		case 'K':
+			if (retain_parse_keep(optarg, &keep)) {
+				pr_warn("--keep-free takes a percentage (0%%-99%%) or a size (512M, "
+					"20G, a number of bytes; 0 = off), got '%s'",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'v':
 			log_level = LOG_LEVEL_DEBUG;
 			break;
@@ -451,6 +469,23 @@ int main(int argc, char **argv)
 		goto out_maps;
 	}
 	recover_leftovers(dp.out_fd, dp.o.out_dir);
+	{
+		const struct retain_opts ro = {
+			.out_fd = dp.out_fd, .out_dir = dp.o.out_dir, .m = dp.m, .keep = keep
+		};
+
+		r = retain_new(&ro, &retain);
+		if (r) {
+			pr_warn("cannot set up retention: %s", strerror(-r));
+			goto out_maps;
+		}
+		if (!keep.value)
+			pr_info("--keep-free 0: only the channels' own retention limits apply");
+		else
+			pr_info("retention keeps %llu%s of %s's file system free (--keep-free)",
+				(unsigned long long)keep.value, keep.percent ? "%" : " bytes",
+				dp.o.out_dir);
+	}
 	budget.limit = (dp.o.buffer_mb ? dp.o.buffer_mb : default_buffer_mb()) << 20;
 	dp.budget = &budget;
 	pr_info("record blocks may take %llu MiB in all (--buffer-mb)",
@@ -540,11 +575,17 @@ int main(int argc, char **argv)
 	__atomic_store_n(&meta->dp_pid, (__u32)getpid(), __ATOMIC_RELEASE);
 	pr_info("serving %u queue(s) of %s; files in %s; maps in %s", dp.nqueues, dp.o.ifname,
 		dp.o.out_dir, dp.o.pin_dir);
+	r = retain_start(retain);
+	if (r)
+		pr_warn("cannot start the retention thread: %s; files are not removed",
+			strerror(-r));
+	(void)sdnotify("READY=1\nSTATUS=recording");
 
 	for (;;) {
 		sig = sigtimedwait(&set, NULL, &tick);
 		if (sig == SIGINT || sig == SIGTERM) {
 			pr_info("stopping (%s): closing every file", strsignal(sig));
+			(void)sdnotify("STOPPING=1");
 			break;
 		}
 		if (sig == SIGHUP) {
@@ -555,6 +596,11 @@ int main(int argc, char **argv)
 		if (dp_now_mono() - last_beat >= HEARTBEAT_MS * 1000000ull) {
 			heartbeat(&dp);
 			last_beat = dp_now_mono();
+		}
+		/* Half the interval systemd asks for: the loop runs, so follow and beat do. */
+		if (watchdog_ns && dp_now_mono() - last_dog >= watchdog_ns) {
+			(void)sdnotify("WATCHDOG=1");
+			last_dog = dp_now_mono();
 		}
 	}
 	rc = 0;
@@ -577,6 +623,7 @@ out_workers:
 	heartbeat_clear(&dp);
 	pr_info("detached from %s; the pinned maps stay in %s", dp.o.ifname, dp.o.pin_dir);
 out_maps:
+	retain_free(retain);
 	mapctl_close(dp.m);
 	close(dp.out_fd);
 	return rc;

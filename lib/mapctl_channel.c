@@ -164,7 +164,7 @@ static int cfg_validate(const struct xrelay_channel_cfg *cfg)
 
 	if (!memchr(cfg->name, '\0', sizeof(cfg->name)) || !name_valid(cfg->name))
 		return -EINVAL;
-	if (cfg->key.pad || !cfg->key.port || cfg->ndests > XRELAY_MAX_DESTS)
+	if (cfg->key.pad || !cfg->key.port || cfg->ndests > XRELAY_MAX_DESTS || cfg->retain_pad)
 		return -EINVAL;
 	for (i = 0; i < cfg->ndests; i++)
 		if (!cfg->dests[i].every || !cfg->dests[i].port || cfg->dests[i].pad ||
@@ -306,6 +306,8 @@ int mapctl_channel_edit(struct mapctl *m, const char *name,
 	memcpy(cur.dests, next.dests, sizeof(cur.dests));
 	cur.rotate_bytes = next.rotate_bytes;
 	cur.rotate_seconds = next.rotate_seconds;
+	cur.retain_bytes = next.retain_bytes;
+	cur.retain_seconds = next.retain_seconds;
 	r = cfg_validate(&cur);
 	if (r)
 		goto out_unlock;

@@ -8,6 +8,7 @@
  *   {"id": 3, "name": "feed-a", "port": 5000, "addr": "239.1.1.1" | null, "record": true,
  *    "destinations": [{"addr": "239.2.2.2", "port": 6000, "every": 1, "ttl": 1,
  *                      "interface": "eth0" | null}],
+ *    "retention": {"max_age": 86400 | null, "max_bytes": 10737418240 | null},
  *    "created_at": "2026-11-24T04:05:06.123456789Z", "generation": 1}
  * addr null = any destination address. IPv4 addresses are printed dotted (they are stored
  * IPv4-mapped), IPv6 in RFC 5952 form.
@@ -41,7 +42,8 @@ struct api_error {
  * `record` boolean (default true); `destinations` array of at most XRELAY_MAX_DESTS objects,
  * each `addr` (required, not unspecified) and `port` (required, 1-65535), `every` (integer
  * 1-1000000, default 1), `ttl` (integer 1-255, default 1), `interface` (string 1-15 chars of
- * [A-Za-z0-9_.:-], or null = none).
+ * [A-Za-z0-9_.:-], or null = none); `retention` {max_age seconds, max_bytes} or null (see
+ * api/retention.h; default no limit).
  * Errors: malformed JSON, nesting deeper than API_MAX_DEPTH, a body that is not an object,
  * unknown fields and duplicate keys -> 400; a wrong type or value, a missing required field
  * -> 422 naming the field. Returns 0 or -1 with *@err filled.
@@ -51,8 +53,8 @@ int api_channel_parse(const char *body, size_t len, struct xrelay_channel_cfg *c
 
 /*
  * Apply a PATCH body (JSON merge patch, RFC 7396) to @cfg, which holds the stored channel.
- * Only `record` and `destinations` may change (null resets: record -> true, destinations ->
- * none); `name`, `port`, `addr` present with a different value -> 422 ("cannot change"), with
+ * Only `record`, `destinations` and `retention` may change (null resets: record -> true,
+ * destinations -> none, retention -> no limits; retention merges member by member); `name`, `port`, `addr` present with a different value -> 422 ("cannot change"), with
  * the same value -> accepted; `id`, `created_at`, `generation` -> 422 (read-only); any other
  * field -> 400. Same body errors as api_channel_parse. On error @cfg is unchanged.
  * Returns 0 or -1 with *@err filled.

@@ -81,8 +81,8 @@ int mapctl_lock(struct mapctl *m, bool exclusive);
 void mapctl_unlock(struct mapctl *m);
 
 /*
- * Add a channel. From @cfg are taken key, name, flags, ndests, dests, rotation and format; the
- * state, generation and created_ns are set here. On success the new id is in *@ret_id and
+ * Add a channel. From @cfg are taken key, name, flags, ndests, dests, rotation, retention and
+ * format; the state, generation and created_ns are set here. On success the new id is in *@ret_id and
  * @cfg is updated to what is stored.
  * Returns 0, -EEXIST (the name exists), -EADDRINUSE (the key exists), -ENOSPC (no free id),
  * -EINVAL (bad name, key padding, ndests), or another -errno.
@@ -92,7 +92,7 @@ int mapctl_channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, __u32 *
 /*
  * Change channel @name by @edit under the editors' lock, so that no other editor (thread or
  * process) writes between the read and the write and no change is lost: @edit gets a copy of
- * the channel as stored now and changes flags, ndests, dests, rotation in it (changes to other
+ * the channel as stored now and changes flags, ndests, dests, rotation, retention in it (changes to other
  * fields are ignored: key, name and creation time stay). A negative return from @edit abandons
  * the edit and is returned as is. What @edit leaves is checked, stored with the channel's
  * generation bumped, config_gen bumped, and copied to *@ret_cfg (may be NULL).
@@ -105,7 +105,7 @@ int mapctl_channel_edit(struct mapctl *m, const char *name,
 			struct xrelay_channel_cfg *ret_cfg);
 
 /*
- * Change channel @name in place to @cfg's flags, ndests, dests, rotation. A @cfg with a
+ * Change channel @name in place to @cfg's flags, ndests, dests, rotation, retention. A @cfg with a
  * created_ns was computed from a read of the channel: the stored channel must still be that
  * version (same created_ns and generation), else -ESTALE and nothing changes, so a change made
  * from a stale read never undoes a later one, nor lands on a new channel of the same name.

@@ -73,7 +73,11 @@ struct xrelay_channel_cfg {
 	__u64 rotate_bytes;   /* 0 = dataplane default */
 	__u32 rotate_seconds; /* 0 = dataplane default */
 	__u32 format;	      /* XRELAY_FMT_* */
-	__u32 reserved[16];
+	/* Retention (dataplane/retain.c): closed files removed, oldest first, past either limit. */
+	__u64 retain_bytes;   /* keep the channel's files under this many bytes; 0 = no limit */
+	__u32 retain_seconds; /* remove closed files older than this; 0 = no limit */
+	__u32 retain_pad;     /* must be zero */
+	__u32 reserved[12];
 };
 
 /* channel_stats (PERCPU_ARRAY by channel id): written by the XDP program only. */

@@ -34,7 +34,8 @@ CH=$XR_OUT/fd
 GEN=(nsenter --net=/run/netns/"$XR_NS" taskset -c 0 "$UDPGEN" --dst "$XR_H4" --port 6700
 	--src-port 47200 --max-len 400 --batch 64 --seed "$SEED")
 xr_api
-xr_dataplane --xdp-mode native "${CPUS[@]}" --rotate-bytes $((2 << 20))
+# --keep-free 0: retention would keep the disk from filling, which is what this test is about.
+xr_dataplane --xdp-mode native "${CPUS[@]}" --rotate-bytes $((2 << 20)) --keep-free 0
 xr_channel_create '{"name": "fd", "port": 6700, "addr": "'$XR_H4'", "destinations": [
 	{"addr": "239.44.0.1", "port": 7700, "ttl": 1, "interface": "'"$XR_H"'"}]}'
 

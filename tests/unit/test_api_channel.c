@@ -794,6 +794,7 @@ static void test_to_json_shape(void **state)
 		   "\"record\":true,\"destinations\":[{\"addr\":\"239.2.2.2\",\"port\":6000,"
 		   "\"every\":1,\"ttl\":1,\"interface\":\"eth0\"},{\"addr\":\"ff15::1\","
 		   "\"port\":6001,\"every\":10,\"ttl\":32,\"interface\":null}],"
+		   "\"retention\":{\"max_age\":null,\"max_bytes\":null},"
 		   "\"created_at\":\"2026-11-24T04:05:06.123456789Z\",\"generation\":1}");
 	free(s);
 	json_decref(j);
@@ -810,7 +811,7 @@ static void test_to_json_defaults(void **state)
 		 &cfg);
 	j = api_channel_to_json(&cfg, 1023);
 	assert_non_null(j);
-	assert_int_equal(json_object_size(j), 8);
+	assert_int_equal(json_object_size(j), 9);
 	assert_int_equal(json_integer_value(json_object_get(j, "id")), 1023);
 	assert_string_equal(json_string_value(json_object_get(j, "name")), "b");
 	assert_int_equal(json_integer_value(json_object_get(j, "port")), 65535);

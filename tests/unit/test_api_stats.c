@@ -44,6 +44,8 @@ static void totals_fill(struct mapctl_chan_totals *t)
 		t->dp.drops[i] = 100u * (i + 1);
 	t->dp.not_recorded = 7777;
 	t->dp.record_failed = 8888;
+	t->dp.files_deleted = 31;
+	t->dp.bytes_deleted = 31u << 20;
 	for (i = 0; i < XRELAY_MAX_DESTS; i++) {
 		t->dests[i].selected = 10u * (i + 3);
 		t->dests[i].sent_packets = 10u * (i + 3) + 1;
@@ -117,8 +119,8 @@ static void test_stats_json(void **state)
 	static const char *const keys[] = {
 		"rx_packets",		"rx_bytes",	   "recorded_packets", "recorded_bytes",
 		"not_recorded_packets", "sent_packets",	   "sent_bytes",       "write_errors",
-		"send_errors",		"send_queue_full", "dropped_packets",  "drops",
-		"destinations"
+		"send_errors",		"send_queue_full", "files_deleted",    "bytes_deleted",
+		"dropped_packets",	"drops",	   "destinations"
 	};
 	static const char *const dest_keys[] = {
 		"addr",	      "port",	     "selected",	"sent_packets",
@@ -152,6 +154,9 @@ static void test_stats_json(void **state)
 	assert_int_equal(get_u64(j, "not_recorded_packets"), 7777);
 	/* The send path's loss is a counter beside the drops, not a drop: the books. */
 	assert_int_equal(get_u64(j, "send_queue_full"), 100 * (XRELAY_DROP_SEND_QUEUE + 1));
+	/* Retention's removals are not drops: the records were in files before. */
+	assert_int_equal(get_u64(j, "files_deleted"), 31);
+	assert_int_equal(get_u64(j, "bytes_deleted"), 31u << 20);
 
 	drops = json_object_get(j, "drops");
 	assert_true(json_is_object(drops));
@@ -200,7 +205,7 @@ static void test_stats_zero(void **state)
 	memset(&cfg, 0, sizeof(cfg));
 	j = api_stats_to_json(&t, &cfg);
 	assert_non_null(j);
-	assert_int_equal(json_object_size(j), 13);
+	assert_int_equal(json_object_size(j), 15);
 	assert_int_equal(json_array_size(json_object_get(j, "destinations")), 0);
 	assert_int_equal(get_u64(j, "dropped_packets"), 0);
 	drops = json_object_get(j, "drops");

@@ -55,7 +55,10 @@ static void test_channel_cfg(void **state)
 	OFF(xrelay_channel_cfg, rotate_bytes, 432);
 	OFF(xrelay_channel_cfg, rotate_seconds, 440);
 	OFF(xrelay_channel_cfg, format, 444);
-	OFF(xrelay_channel_cfg, reserved, 448);
+	OFF(xrelay_channel_cfg, retain_bytes, 448);
+	OFF(xrelay_channel_cfg, retain_seconds, 456);
+	OFF(xrelay_channel_cfg, retain_pad, 460);
+	OFF(xrelay_channel_cfg, reserved, 464);
 	assert_int_equal(sizeof(struct xrelay_channel_cfg), 512);
 }
 
