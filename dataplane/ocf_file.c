@@ -89,7 +89,7 @@ int ocf_file_open(int dir_fd, const struct ocf_file_opts *o, struct ocf_file **r
 	snprintf(f->base, sizeof(f->base), "%s-q%u-%s", o->channel, o->queue, stamp);
 
 	r = -EEXIST;
-	for (f->n = 1; f->n <= OCF_NAME_TRIES; f->n++) {
+	for (f->n = o->n_min ? o->n_min : 1; f->n <= OCF_NAME_TRIES; f->n++) {
 		char final[OCF_NAME_MAX];
 
 		/* A closed file of this second must not be replaced at our rename either. */
@@ -169,6 +169,11 @@ out_free:
 int ocf_file_fd(const struct ocf_file *f)
 {
 	return f->fd;
+}
+
+unsigned long ocf_file_n(const struct ocf_file *f)
+{
+	return f->n;
 }
 
 const char *ocf_file_name(const struct ocf_file *f)

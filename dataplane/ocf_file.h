@@ -39,12 +39,13 @@ struct ocf_file_opts {
 	size_t nextra;
 	const uint8_t *sync; /* NULL: random (ocf_header_sync_random) */
 	unsigned int mode;   /* file mode before umask; 0: 0644 */
+	unsigned long n_min; /* the smallest <n> to take; 0: 1 */
 };
 
 /*
  * Create "<channel>-q<queue>-<YYYYmmddTHHMMSSZ of start_ns>-<n>.avro.part" in the directory
- * @dir_fd (which must stay open until ocf_file_close), with the smallest n >= 1 for which
- * neither that name nor its ".avro" exists (O_CREAT|O_EXCL: nothing is ever overwritten, and
+ * @dir_fd (which must stay open until ocf_file_close), with the smallest n >= max(1, n_min)
+ * for which neither that name nor its ".avro" exists (O_CREAT|O_EXCL: nothing is ever overwritten, and
  * two files started in the same second get two names), and write the header. Returns 0 and
  * the file in *@ret, -EINVAL (bad options), -EEXIST (10000 names taken), -EMSGSIZE (header
  * too long) or another -errno (the .part is removed again). Blocks on the file system.
@@ -63,6 +64,9 @@ int ocf_file_close(struct ocf_file *f, unsigned int flags, char *ret_name, size_
 
 /* The file's descriptor (write-only, owned by @f), for the caller's own writes. */
 int ocf_file_fd(const struct ocf_file *f);
+
+/* The <n> of the file's name. */
+unsigned long ocf_file_n(const struct ocf_file *f);
 
 /* The file's current name (the .avro.part), owned by @f. */
 const char *ocf_file_name(const struct ocf_file *f);

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -244,6 +245,12 @@ int ocf_reader_open(int dir_fd, const char *path, struct ocf_reader **ret, char 
 		free(r);
 		return e;
 	}
+	/*
+	 * A file being read is not removed by retention (README, "Retention"): hold a shared
+	 * lock while it is open. Not granted means retention has it this instant and is removing
+	 * it; the open file still reads to its end, so go on.
+	 */
+	(void)flock(r->fd, LOCK_SH | LOCK_NB);
 	if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		e = S_ISREG(st.st_mode) ? -errno : -EINVAL;
 		errmsg_set(err, errlen, "not a regular file");

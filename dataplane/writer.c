@@ -101,6 +101,12 @@ struct writer {
 	__u64 fill_first_ns;
 	struct wfile *cur;
 	struct wfile *closing;
+	/*
+	 * The second and <n> of the last file opened: a file of the same second takes a higher
+	 * <n>, so a name is never used twice even when retention removed the first file.
+	 */
+	__u64 last_open_s;
+	unsigned long last_n;
 	unsigned int inflight;
 	unsigned int idle; /* blocks with a buffer, not busy */
 };
@@ -285,6 +291,7 @@ static int file_open(struct writer *w, __u64 now_ns, struct writer_report *rep)
 		.queue = w->o.queue,
 		.start_ns = (int64_t)now_ns,
 		.codec = w->o.codec,
+		.n_min = w->last_n && w->last_open_s == now_ns / 1000000000u ? w->last_n + 1 : 1,
 	};
 	struct wfile *wf = calloc(1, sizeof(*wf));
 	int r;
@@ -297,6 +304,8 @@ static int file_open(struct writer *w, __u64 now_ns, struct writer_report *rep)
 		rep->error = r;
 		return r;
 	}
+	w->last_open_s = now_ns / 1000000000u;
+	w->last_n = ocf_file_n(wf->f);
 	wf->op.w = w;
 	wf->op.is_file = true;
 	wf->start_ns = now_ns;

@@ -240,6 +240,37 @@ static void test_rotation_by_age(void **state)
 }
 
 /* A full disk: the block that does not fit is dropped and counted; the file stays readable. */
+/*
+ * A file removed within the second it started (retention on tiny files) does not give its
+ * name to the next file of that second: a name is never used twice.
+ */
+static void test_name_never_reused(void **state)
+{
+	struct totals t = {};
+	struct writer_report rep = {};
+	char path[4200];
+	struct writer *w;
+	int parts, files;
+	__u64 now = 1795000000000000000ull;
+
+	(void)state;
+	fresh_dir(base);
+	w = new_writer(1ull << 30, 10000, 10);
+	record(w, 0, 100, now, &t);
+	writer_tick(w, &ring, now + 20 * MS, true, &rep); /* rotation on request: -1 closes */
+	add(&t, &rep);
+	pump(w, &t);
+	assert_int_equal(t.closed, 1);
+	snprintf(path, sizeof(path), "%s/wtest-q3-20261118T110640Z-1.avro", dir);
+	assert_int_equal(unlink(path), 0); /* as retention would */
+	record(w, 1, 100, now + 30 * MS, &t);
+	drain(w, &t);
+	assert_int_equal(read_back(&parts, &files), 1);
+	assert_int_equal(files, 1);
+	snprintf(path, sizeof(path), "%s/wtest-q3-20261118T110640Z-2.avro", dir);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
 static void test_disk_full(void **state)
 {
 	struct totals t = {};
@@ -483,6 +514,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blocks_rotation_drain),
 		cmocka_unit_test(test_rotation_by_age),
+		cmocka_unit_test(test_name_never_reused),
 		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_buffers_busy),
 		cmocka_unit_test(test_no_file),
