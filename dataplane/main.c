@@ -51,7 +51,7 @@ static void usage(FILE *f)
 		"                          interface, IP fragments reassembled); default auto: XDP\n"
 		"                          where it attaches, else sockets\n"
 		"  --rcvbuf-kb N           socket mode: each channel socket's receive buffer\n"
-		"                          (default 4096)\n"
+		"                          (default 16384)\n"
 		"  --max-datagram N        socket mode: longest payload recorded whole (default\n"
 		"                          8016; longer ones are counted as truncated)\n"
 		"  --sock-buffers auto|ring|provide  socket mode: a provided-buffer ring (5.19+)\n"
@@ -308,7 +308,7 @@ int main(int argc, char **argv)
 			.flush_ms = 100,
 			.spin_us = 50,
 			.codec = OCF_CODEC_NULL,
-			.rcvbuf = 4096 << 10,
+			.rcvbuf = 16384 << 10,
 			.max_datagram = 8192 - SOCKRX_HDR_LEN,
 		},
 		.out_fd = -1,
