@@ -178,9 +178,10 @@ soak: deps
 		sh tests/run.sh $(RELIABILITY_TESTS)
 
 # The relay end to end on a veth pair in a namespace, on an embedded default; removes all it made.
+# MODE=socket: with the socket backend instead of XDP.
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) bash tests/net/demo.sh
+	$(Q)BUILD=$(BUILD) XR_MODE=$(MODE) bash tests/net/demo.sh
 
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory $(FUZZ)
