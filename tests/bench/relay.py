@@ -51,6 +51,8 @@ SYSTEMS = [
     ("xr-rec", "xrelay, recording only"),
     ("xr-relay", "xrelay, recording + re-send to 1 multicast group"),
     ("xr-relay-sock", "xrelay, the same through a socket (--xsk-tx off)"),
+    ("xr-sock-rec", "xrelay socket backend (--mode socket), recording only"),
+    ("xr-sock-relay", "xrelay socket backend, recording + re-send to 1 multicast group"),
     ("base-relay", "baseline, recording + re-send (recvmmsg, writev, sendmmsg)"),
     ("base-rec", "baseline, recording only"),
 ]
@@ -58,7 +60,7 @@ if QUICK:  # the smoke run leaves out the diagnostic system
     SYSTEMS = [s for s in SYSTEMS if s[0] != "xr-relay-sock"]
 if E.get("BENCH_SYSTEMS"):
     SYSTEMS = [s for s in SYSTEMS if s[0] in E["BENCH_SYSTEMS"].split(",")]
-RELAYS = ("xr-relay", "xr-relay-sock", "base-relay")
+RELAYS = ("xr-relay", "xr-relay-sock", "xr-sock-relay", "base-relay")
 
 
 def log(msg):
@@ -366,6 +368,8 @@ class Xrelay(System):
                 "--xdp-mode", "native", "--rotate-bytes", str(ROTATE_BYTES)]
         if self.key == "xr-relay-sock":
             argv += ["--xsk-tx", "off"]
+        if self.key.startswith("xr-sock"):
+            argv += ["--mode", "socket"]
         argv += E.get("BENCH_DP_ARGS", "").split()
 
         def running():
@@ -666,6 +670,11 @@ def render(res):
               ("xr-relay-sock", "base-relay", "xrelay relay through a socket / baseline relay",
                None),
               ("xr-relay", "ceil-b", "xrelay relay / ceiling B", None),
+              ("xr-sock-rec", "base-rec",
+               "xrelay socket backend recording / baseline recording", 1.3),
+              ("xr-sock-relay", "base-relay", "xrelay socket backend relay / baseline relay",
+               None),
+              ("xr-sock-rec", "xr-rec", "xrelay socket backend / XDP mode, recording", None),
               ("ceil-b", "ceil-a", "ceiling B / ceiling A", None)]
     rows = []
     for a, b, what, goal in ratios:
@@ -682,7 +691,7 @@ def render(res):
                     "MISSED (goal >= %.2f)" % goal
             rows.append("| %s | %s B | %.2f | %s |" % (what, size, q, verdict))
     if rows:
-        lines += ["| zero-loss ratio | payload | ratio | issue 5's figure |",
+        lines += ["| zero-loss ratio | payload | ratio | the issues' figure (5, 11) |",
                   "| --- | --- | --- | --- |"] + rows + [""]
     m = res.get("memory")
     if m and m["rss"]:
