@@ -17,6 +17,7 @@
 #include <linux/sock_diag.h>
 
 #include "cqetag.h"
+#include "resend.h"
 #include "sockrx.h"
 #include "stats.h"
 #include "xrelay/addr.h"
@@ -44,17 +45,6 @@ struct sockrx_chan {
 	__u16 port;	  /* the channel's, host order */
 	__u8 addr[16];	  /* and its address: the destination when no IP_PKTINFO says */
 };
-
-static struct io_uring_sqe *sqe_get(struct io_uring *ring)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-
-	if (!sqe) {
-		(void)io_uring_submit(ring);
-		sqe = io_uring_get_sqe(ring);
-	}
-	return sqe;
-}
 
 static __u16 buf_id(const struct sockrx *sr, __u64 base)
 {
@@ -175,7 +165,7 @@ void sockrx_fini(struct sockrx *sr)
 static bool arm(struct sockrx *sr, __u32 id)
 {
 	struct sockrx_chan *c = &sr->ch[id];
-	struct io_uring_sqe *sqe = sqe_get(sr->ring);
+	struct io_uring_sqe *sqe = resend_sqe(sr->ring);
 
 	if (!sqe || !sr->in_kernel) {
 		c->want_arm = sr->need_arm = true;
@@ -210,7 +200,7 @@ void sockrx_refill(struct sockrx *sr)
 		sr->in_kernel += n;
 	} else if (n) {
 		while (u->nfree) {
-			struct io_uring_sqe *sqe = sqe_get(sr->ring);
+			struct io_uring_sqe *sqe = resend_sqe(sr->ring);
 
 			if (!sqe)
 				break;
@@ -337,7 +327,7 @@ static void chan_close(struct sockrx *sr, __u32 id)
 	drops_poll(sr, id);
 	c->want_arm = false;
 	if (c->armed) {
-		if (!c->cancelled && (sqe = sqe_get(sr->ring))) {
+		if (!c->cancelled && (sqe = resend_sqe(sr->ring))) {
 			io_uring_prep_cancel64(sqe, cqetag_recv(id), 0);
 			io_uring_sqe_set_data64(sqe, 0);
 			c->cancelled = true;
