@@ -2,6 +2,9 @@
 /*
  * The socket backend's ingest (see sockrx.h): channel sockets, multishot receives, the
  * provided buffers, and the counters of what the kernel dropped before a datagram was ours.
+ * Over 500 lines: the sockets' options, both ways of handing buffers to the kernel, the
+ * control-message parse and the byte counts' publication share the per-channel socket state,
+ * which no other file should see.
  */
 #include <errno.h>
 #include <net/if.h>

@@ -6,7 +6,8 @@
  * hot path makes no allocation, takes no lock, logs nothing and makes no syscall per packet:
  * one ring peek, one io_uring_submit per batch. Over 500 lines because the loop, its
  * housekeeping schedule and the stop (drain, deadline, cancel) share the thread's state and
- * invariants; the multi-buffer gather stays beside the fast path it branches off.
+ * invariants; the multi-buffer gather stays beside the fast path it branches off, and the
+ * socket backend's datagrams (sockrx.h) join the same delivery and the same loop.
  */
 #include <errno.h>
 #include <poll.h>
