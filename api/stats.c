@@ -20,7 +20,9 @@
 #define DEST(f) .off = offsetof(struct xrelay_dest_stats, f)
 
 const struct api_counter api_chan_counters[] = {
-	{ "rx_packets", "Packets matched to the channel by the XDP program.",
+	{ "rx_packets",
+	  "Packets matched to the channel by the XDP program (socket mode: taken off its sockets "
+	  "or dropped on them).",
 	  TOTALS(xdp.rx_packets) },
 	{ "rx_bytes", "Frame bytes matched to the channel by the XDP program.",
 	  TOTALS(xdp.rx_bytes) },

@@ -22,6 +22,32 @@ static const char *mode_name(__u32 mode)
 	}
 }
 
+static const char *why_name(__u32 why)
+{
+	switch (why) {
+	case XRELAY_MODE_WHY_ASKED:
+		return "asked";
+	case XRELAY_MODE_WHY_AUTO_XDP:
+		return "auto-xdp";
+	case XRELAY_MODE_WHY_AUTO_NO_XDP:
+		return "auto-no-xdp";
+	default:
+		return NULL;
+	}
+}
+
+static const char *bufs_name(__u32 bufs)
+{
+	switch (bufs) {
+	case XRELAY_SOCK_BUFS_RING:
+		return "ring";
+	case XRELAY_SOCK_BUFS_PROVIDE:
+		return "provide";
+	default:
+		return NULL;
+	}
+}
+
 json_t *health_dataplane_json(struct store *s, bool brief)
 {
 	struct store_dataplane dp;
@@ -46,6 +72,14 @@ json_t *health_dataplane_json(struct store *s, bool brief)
 	ifname[XRELAY_IFNAME_LEN] = '\0';
 	json_object_set_new(j, "pid", up ? json_integer(meta->dp_pid) : json_null());
 	json_object_set_new(j, "mode", json_string(up ? mode_name(meta->dp_mode) : "none"));
+	json_object_set_new(j, "mode_why",
+			    up && why_name(meta->dp_mode_why)
+				    ? json_string(why_name(meta->dp_mode_why))
+				    : json_null());
+	json_object_set_new(j, "socket_buffers",
+			    up && bufs_name(meta->dp_sock_bufs)
+				    ? json_string(bufs_name(meta->dp_sock_bufs))
+				    : json_null());
 	json_object_set_new(j, "interface", up && ifname[0] ? json_string(ifname) : json_null());
 	json_object_set_new(j, "queues", json_integer(up ? meta->nqueues : 0));
 	json_object_set_new(j, "heartbeat_age_ms", age_j);

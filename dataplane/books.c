@@ -46,6 +46,7 @@ int books_settle_died(struct mapctl *m, __u64 *ret_died, unsigned int *ret_chann
 			r = stats_seq_given(m, q, id, &given);
 			if (r)
 				goto out_free;
+			given += row->sock_rx_packets; /* the socket backend numbers at receipt */
 			settled = stats_settled(row);
 			if (given <= settled)
 				continue;

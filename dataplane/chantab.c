@@ -21,6 +21,7 @@ void chantab_init(struct chantab *t, const struct dp *dp, unsigned int queue, st
 	t->ring = ring;
 	t->rs = rs;
 	t->gen_applied = mapctl_gen(dp->m);
+	t->open_gen = ~0ull;
 }
 
 static void wchan_free(struct chantab *t, struct wchan *wc)
@@ -112,6 +113,12 @@ void chantab_reconcile(struct chantab *t)
 
 	if (snap && snap->gen > t->gen_applied)
 		apply(t, snap);
+	if (snap && t->open_all && snap->gen != t->open_gen) {
+		for (id = 0; id < XRELAY_MAX_CHANNELS; id++)
+			if (!t->ch[id] && snap->cfg[id].state == XRELAY_CH_ACTIVE)
+				(void)chantab_open(t, id);
+		t->open_gen = snap->gen;
+	}
 	follow_quiesce(f, t->queue, snap);
 	/*
 	 * Removed channels whose grace is over and whose frames on the ring then were all taken

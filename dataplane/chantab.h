@@ -61,7 +61,9 @@ struct chantab {
 		*u; /* the worker's rx ring, for a removed channel's backlog; NULL: none */
 	struct wchan *ch[XRELAY_MAX_CHANNELS];
 	struct shard *draining;
-	__u64 gen_applied;    /* generation of the last snapshot applied to ch[] */
+	__u64 gen_applied; /* generation of the last snapshot applied to ch[] */
+	bool open_all;	   /* every active channel is opened from the snapshot (socket backend) */
+	__u64 open_gen;	   /* and this snapshot's were; ~0: none yet */
 	unsigned int closing; /* channels removed, in their close grace */
 };
 
@@ -103,7 +105,7 @@ static inline struct shard *chantab_shard(struct chantab *t, struct wchan *wc)
 /*
  * Follow the config (not per packet: on the worker's idle turn): apply a newer published
  * snapshot (changed channels take their new config and sockets; removed ones enter their
- * close grace), close channels whose grace is over, move draining shards along, and report
+ * close grace; with open_all, active channels not yet open are opened), close channels whose grace is over, move draining shards along, and report
  * the generation seen once nothing is closing or draining.
  */
 void chantab_reconcile(struct chantab *t);

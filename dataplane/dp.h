@@ -24,7 +24,8 @@ struct dp_opts {
 	const char *ifname;
 	const char *out_dir;
 	const char *pin_dir;
-	int xdp_mode;	     /* XRELAY_MODE_XDP_NATIVE, _GENERIC, or 0 = auto */
+	int mode;     /* --mode: XRELAY_MODE_SOCKET, an XDP one, or 0 = auto, until resolved */
+	int xdp_mode; /* XRELAY_MODE_XDP_NATIVE, _GENERIC, or 0 = auto */
 	unsigned int queues; /* 0 = all */
 	int cpus[XRELAY_MAX_QUEUES];
 	unsigned int ncpus; /* 0 = worker q on CPU q % online CPUs */
@@ -39,6 +40,10 @@ struct dp_opts {
 	bool xsk_tx_off;     /* every destination through its socket, none through the tx ring */
 	bool fsync_never;    /* --fsync never: closed files are renamed without an fsync */
 	__u64 buffer_mb;     /* --buffer-mb: all block buffers together; 0 = the default */
+	/* The socket backend's (sockrx.h) */
+	size_t rcvbuf;	    /* --rcvbuf-kb: each channel socket's receive buffer */
+	__u32 max_datagram; /* --max-datagram: the longest payload a buffer holds */
+	int sock_bufs;	    /* --sock-buffers: enum sockrx_bufs */
 };
 
 struct dp {
@@ -54,6 +59,7 @@ struct dp {
 	__u64 rotate_epoch;    /* atomic: bumped by SIGHUP */
 	__s64 mono_to_real;    /* atomic: CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	bool zerocopy;	       /* every queue's AF_XDP socket runs in zero-copy mode */
+	__u32 mode_why;	       /* XRELAY_MODE_WHY_* */
 };
 
 /* Monotonic (as the XDP program stamps) and real-time now, in ns. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * xrelay-dataplane: attaches the XDP program to one interface, runs one worker per rx queue,
+ * xrelay-dataplane: attaches the XDP program to one interface (or, in socket mode, receives
+ * on channel sockets: sockrx.h), runs one worker per rx queue,
  * and from its main thread keeps the heartbeat, the clock offset and the socket counters,
  * follows the channel config (follow.h: snapshots for the workers, captured groups, release of
  * removed channels), tells systemd it is ready and alive (sdnotify.h), and handles signals
@@ -28,6 +29,7 @@
 #include "dp.h"
 #include "follow.h"
 #include "retain.h"
+#include "sockrx.h"
 #include "worker.h"
 #include "xdp.h"
 #include "xrelay/bpffs.h"
@@ -43,11 +45,21 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: xrelay-dataplane --iface IF [OPTIONS]\n"
-		"Captures the channels' UDP traffic on IF with XDP and AF_XDP, records it into Avro\n"
-		"files and re-sends it to the channels' destinations. Channels are managed through\n"
-		"xrelay-api (or any editor of the pinned maps) and followed live.\n"
+		"Captures the channels' UDP traffic on IF with XDP and AF_XDP (or UDP sockets),\n"
+		"records it into Avro files and re-sends it to the channels' destinations. Channels\n"
+		"are managed through xrelay-api (or any editor of the pinned maps) and followed live.\n"
 		"\n"
-		"  --iface IF              the capture interface (required)\n"
+		"  --iface IF              the capture interface (required; lo too in socket mode)\n"
+		"  --mode xdp|socket|auto  XDP and AF_XDP, or UDP sockets with io_uring (any\n"
+		"                          interface, IP fragments reassembled); default auto: XDP\n"
+		"                          where it attaches, else sockets\n"
+		"  --rcvbuf-kb N           socket mode: each channel socket's receive buffer\n"
+		"                          (default 16384)\n"
+		"  --max-datagram N        socket mode: longest payload recorded whole (default\n"
+		"                          8016; longer ones are counted as truncated)\n"
+		"  --sock-buffers auto|ring|provide  socket mode: a provided-buffer ring (5.19+)\n"
+		"                          or IORING_OP_PROVIDE_BUFFERS (default auto: the ring\n"
+		"                          where the kernel has one)\n"
 		"  --out DIR               where files go: DIR/<channel>/ (default /var/lib/xrelay)\n"
 		"  --pin-dir DIR           pinned maps (default %s)\n"
 		"  --xdp-mode MODE         native, generic or auto (default: native, else generic)\n"
@@ -208,6 +220,8 @@ static void heartbeat_clear(struct dp *dp)
 	__atomic_store_n(&meta->dp_pid, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&meta->heartbeat_ns, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&meta->dp_mode, XRELAY_MODE_NONE, __ATOMIC_RELEASE);
+	__atomic_store_n(&meta->dp_mode_why, XRELAY_MODE_WHY_NONE, __ATOMIC_RELAXED);
+	__atomic_store_n(&meta->dp_sock_bufs, XRELAY_SOCK_BUFS_NONE, __ATOMIC_RELAXED);
 }
 
 /* Alive: the beat, the clock offset and the sockets' statistics. Workers must exist. */
@@ -248,6 +262,20 @@ static __u64 default_buffer_mb(void)
 	return mb < 64 ? 64 : mb > 1024 ? 1024 : mb;
 }
 
+/* Socket mode: the workers' received bytes into channel_stats (sockrx_publish). */
+static void publish_rx(struct dp *dp)
+{
+	static __u64 published[XRELAY_MAX_CHANNELS];
+	struct sockrx *srs[XRELAY_MAX_QUEUES];
+	unsigned int q;
+
+	if (dp->o.mode != XRELAY_MODE_SOCKET)
+		return;
+	for (q = 0; q < dp->nqueues; q++)
+		srs[q] = worker_sockrx(dp->workers[q]);
+	(void)sockrx_publish(dp->m, srs, dp->nqueues, published);
+}
+
 int main(int argc, char **argv)
 {
 	static struct budget budget;
@@ -270,6 +298,10 @@ int main(int argc, char **argv)
 		{ "spin-us", required_argument, NULL, 'U' },
 		{ "io-cpus", required_argument, NULL, 'W' },
 		{ "keep-free", required_argument, NULL, 'K' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "rcvbuf-kb", required_argument, NULL, 'R' },
+		{ "max-datagram", required_argument, NULL, 'D' },
+		{ "sock-buffers", required_argument, NULL, 'G' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -283,6 +315,8 @@ int main(int argc, char **argv)
 			.flush_ms = 100,
 			.spin_us = 50,
 			.codec = OCF_CODEC_NULL,
+			.rcvbuf = 16384 << 10,
+			.max_datagram = 8192 - SOCKRX_HDR_LEN,
 		},
 		.out_fd = -1,
 	};
@@ -296,6 +330,7 @@ int main(int argc, char **argv)
 	unsigned int q;
 	sigset_t set;
 	int c, r, sig, rc = 1, online;
+	enum { WANT_AUTO, WANT_XDP, WANT_SOCKET } want = WANT_AUTO;
 	struct timespec tick = { .tv_nsec = TICK_MS * 1000000 };
 
 	log_set_prog("xrelay-dataplane");
@@ -407,6 +442,41 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'm':
+			if (!strcmp(optarg, "xdp"))
+				want = WANT_XDP;
+			else if (!strcmp(optarg, "socket"))
+				want = WANT_SOCKET;
+			else if (!strcmp(optarg, "auto"))
+				want = WANT_AUTO;
+			else {
+				pr_warn("--mode takes xdp, socket or auto, got '%s'", optarg);
+				return 2;
+			}
+			break;
+		case 'R':
+			if (cli_parse_u64("--rcvbuf-kb", optarg, 4, 1u << 20, &v))
+				return 2;
+			dp.o.rcvbuf = (size_t)v << 10;
+			break;
+		case 'D':
+			if (cli_parse_u64("--max-datagram", optarg, 1, 65507, &v))
+				return 2;
+			dp.o.max_datagram = (__u32)v;
+			break;
+		case 'G':
+			if (!strcmp(optarg, "auto"))
+				dp.o.sock_bufs = SOCKRX_BUFS_AUTO;
+			else if (!strcmp(optarg, "ring"))
+				dp.o.sock_bufs = SOCKRX_BUFS_RING;
+			else if (!strcmp(optarg, "provide"))
+				dp.o.sock_bufs = SOCKRX_BUFS_PROVIDE;
+			else {
+				pr_warn("--sock-buffers takes auto, ring or provide, got '%s'",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'v':
 			log_level = LOG_LEVEL_DEBUG;
 			break;
@@ -505,19 +575,36 @@ int main(int argc, char **argv)
 				(unsigned long long)died, nch);
 	}
 
-	r = xdp_link_attach(dp.m, dp.ifindex, dp.o.ifname, dp.o.xdp_mode, dp.o.nic_timestamps,
-			    &link, err, sizeof(err));
-	if (r) {
+	r = want == WANT_SOCKET ? -EOPNOTSUPP
+				: xdp_link_attach(dp.m, dp.ifindex, dp.o.ifname, dp.o.xdp_mode,
+						  dp.o.nic_timestamps, &link, err, sizeof(err));
+	if (r && want == WANT_XDP) {
 		pr_warn("%s", err);
 		goto out_maps;
 	}
-	pr_info("XDP program attached to %s in %s mode; timestamps: %s", dp.o.ifname,
-		link.mode == XRELAY_MODE_XDP_NATIVE ? "native (driver)" : "generic (skb)",
-		link.hw_ts ? "the NIC's where it gives one, else the kernel clock"
-			   : "the kernel clock at XDP");
-	if (dp.o.xdp_mode == 0 && link.mode == XRELAY_MODE_XDP_GENERIC)
-		pr_info("native XDP was refused on %s; generic mode is slower", dp.o.ifname);
-	dp.o.xdp_mode = link.mode;
+	if (r) {
+		if (want == WANT_AUTO)
+			pr_warn("%s", err);
+		dp.o.mode = XRELAY_MODE_SOCKET;
+		dp.mode_why =
+			want == WANT_AUTO ? XRELAY_MODE_WHY_AUTO_NO_XDP : XRELAY_MODE_WHY_ASKED;
+		pr_info("socket mode (%s): UDP sockets with io_uring on %s, IP fragments reassembled "
+			"by the kernel; receive buffer %zu KiB a socket, datagrams up to %u bytes",
+			want == WANT_AUTO ? "--mode auto, and XDP would not attach"
+					  : "--mode socket",
+			dp.o.ifname, dp.o.rcvbuf >> 10, dp.o.max_datagram);
+	} else {
+		pr_info("XDP program attached to %s in %s mode (%s); timestamps: %s", dp.o.ifname,
+			link.mode == XRELAY_MODE_XDP_NATIVE ? "native (driver)" : "generic (skb)",
+			want == WANT_AUTO ? "--mode auto" : "--mode xdp",
+			link.hw_ts ? "the NIC's where it gives one, else the kernel clock"
+				   : "the kernel clock at XDP");
+		if (dp.o.xdp_mode == 0 && link.mode == XRELAY_MODE_XDP_GENERIC)
+			pr_info("native XDP was refused on %s; generic mode is slower",
+				dp.o.ifname);
+		dp.o.mode = dp.o.xdp_mode = link.mode;
+		dp.mode_why = want == WANT_AUTO ? XRELAY_MODE_WHY_AUTO_XDP : XRELAY_MODE_WHY_ASKED;
+	}
 
 	dp.nqueues = rx_queues(dp.o.ifname);
 	if (dp.o.queues && dp.o.queues < dp.nqueues)
@@ -544,8 +631,15 @@ int main(int argc, char **argv)
 			goto out_workers;
 		}
 		zc = worker_zerocopy(dp.workers[q], &why);
-		pr_info("queue %u: AF_XDP socket in %s mode%s%s, worker on CPU %d", q,
-			zc ? "zero-copy" : "copy", zc ? "" : ": ", zc ? "" : why, cpu);
+		if (dp.o.mode == XRELAY_MODE_SOCKET)
+			pr_info("queue %u: receive buffers through %s, worker on CPU %d", q,
+				worker_sock_bufs(dp.workers[q]) == XRELAY_SOCK_BUFS_RING
+					? "a provided-buffer ring (IORING_REGISTER_PBUF_RING)"
+					: "IORING_OP_PROVIDE_BUFFERS",
+				cpu);
+		else
+			pr_info("queue %u: AF_XDP socket in %s mode%s%s, worker on CPU %d", q,
+				zc ? "zero-copy" : "copy", zc ? "" : ": ", zc ? "" : why, cpu);
 		dp.zerocopy = dp.zerocopy && zc;
 	}
 
@@ -570,7 +664,9 @@ int main(int argc, char **argv)
 	meta->ifindex = (__u32)dp.ifindex;
 	meta->nqueues = dp.nqueues;
 	meta->xsk_zerocopy = dp.zerocopy;
-	__atomic_store_n(&meta->dp_mode, (__u32)link.mode, __ATOMIC_RELEASE);
+	meta->dp_mode_why = dp.mode_why;
+	meta->dp_sock_bufs = (__u32)worker_sock_bufs(dp.workers[0]);
+	__atomic_store_n(&meta->dp_mode, (__u32)dp.o.mode, __ATOMIC_RELEASE);
 	__atomic_store_n(&meta->dp_pidns, mapctl_pidns_self(), __ATOMIC_RELAXED);
 	__atomic_store_n(&meta->dp_pid, (__u32)getpid(), __ATOMIC_RELEASE);
 	pr_info("serving %u queue(s) of %s; files in %s; maps in %s", dp.nqueues, dp.o.ifname,
@@ -593,6 +689,7 @@ int main(int argc, char **argv)
 			__atomic_add_fetch(&dp.rotate_epoch, 1, __ATOMIC_RELEASE);
 		}
 		follow_tick(dp.follow);
+		publish_rx(&dp);
 		if (dp_now_mono() - last_beat >= HEARTBEAT_MS * 1000000ull) {
 			heartbeat(&dp);
 			last_beat = dp_now_mono();
@@ -606,7 +703,8 @@ int main(int argc, char **argv)
 	rc = 0;
 	/*
 	 * Ingest stops first: with XDP detached no frame reaches the rings any more, so the
-	 * workers can take every frame still there, then close every file.
+	 * workers can take every frame still there, then close every file. (Socket mode: each
+	 * worker closes its sockets, then takes what its receives had.)
 	 */
 	xdp_link_detach(&link);
 	__atomic_store_n(&dp.stop, 1, __ATOMIC_RELEASE);
@@ -615,13 +713,16 @@ out_join:
 		worker_join(dp.workers[q]);
 	/* Files are closed: removals that waited on them can be released now. */
 	follow_tick(dp.follow);
+	publish_rx(&dp);
 out_workers:
 	xdp_link_detach(&link);
 	for (q = 0; q < dp.nqueues; q++)
 		worker_destroy(dp.workers[q]);
 	follow_free(dp.follow);
 	heartbeat_clear(&dp);
-	pr_info("detached from %s; the pinned maps stay in %s", dp.o.ifname, dp.o.pin_dir);
+	pr_info("%s %s; the pinned maps stay in %s",
+		dp.o.mode == XRELAY_MODE_SOCKET ? "stopped receiving on" : "detached from",
+		dp.o.ifname, dp.o.pin_dir);
 out_maps:
 	retain_free(retain);
 	mapctl_close(dp.m);

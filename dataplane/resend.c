@@ -127,17 +127,6 @@ void resend_dests_close(struct resend_dests *d)
 		dest_close(&d->socks[i]);
 }
 
-static struct io_uring_sqe *sqe_get(struct io_uring *ring)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-
-	if (!sqe) {
-		(void)io_uring_submit(ring);
-		sqe = io_uring_get_sqe(ring);
-	}
-	return sqe;
-}
-
 /*
  * Send datagram @k (its payload in @frame, or in the frames of @fr) through socket @ds: a
  * sendmsg on the ring, holding each frame until its completion (resend_complete).
@@ -150,7 +139,7 @@ static void send_one(struct resend *rs, const struct dest_sock *ds, __u32 id, __
 	struct resend_slot *s;
 	__u32 i, j;
 
-	if (!rs->slots_free || !(sqe = sqe_get(rs->ring))) {
+	if (!rs->slots_free || !(sqe = resend_sqe(rs->ring))) {
 		stats_add(&st->drops[XRELAY_DROP_SEND_QUEUE], 1);
 		stats_add(&dst->send_queue_full, 1);
 		return;

@@ -61,6 +61,21 @@ struct resend_dests {
 };
 
 /*
+ * An SQE of the worker's @ring, submitting what waits first when the ring is full; NULL when
+ * there is still none. Per packet.
+ */
+static inline struct io_uring_sqe *resend_sqe(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe) {
+		(void)io_uring_submit(ring);
+		sqe = io_uring_get_sqe(ring);
+	}
+	return sqe;
+}
+
+/*
  * Set up @rs for the worker of @queue: sends go on @ring, frames are @u's (the tx ring as
  * well, unless @xsk_tx_off), counters in @m's dp_stats rows of @queue. @ifname is kept, not
  * copied. Returns 0 or -ENOMEM. Any thread, before the worker runs.

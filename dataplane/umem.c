@@ -97,6 +97,47 @@ static int bind_modes(struct umem *u, const char *ifname, __u32 queue, unsigned 
 	return bind_socket(u, ifname, queue, XDP_COPY);
 }
 
+/* The struct, the area of @size bytes and its per-frame tables, nothing on the free stack. */
+static int area_alloc(size_t size, struct umem **ret)
+{
+	size_t frames = size / UMEM_FRAME_SIZE;
+	struct umem *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return -ENOMEM;
+	u->free = calloc(frames, sizeof(*u->free));
+	u->refs = calloc(frames, sizeof(*u->refs));
+	u->area = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (u->area == MAP_FAILED)
+		u->area = NULL;
+	else
+		u->size = size;
+	if (!u->free || !u->refs || !u->area) {
+		umem_destroy(u, 0, -1);
+		return -ENOMEM;
+	}
+	*ret = u;
+	return 0;
+}
+
+int umem_create_pool(__u32 nbufs, size_t buf_size, struct umem **ret)
+{
+	struct umem *u;
+	__u32 i;
+	int r;
+
+	if (!nbufs || !buf_size || buf_size % UMEM_FRAME_SIZE)
+		return -EINVAL;
+	r = area_alloc((size_t)nbufs * buf_size, &u);
+	if (r)
+		return r;
+	for (i = 0; i < nbufs; i++)
+		u->free[u->nfree++] = (__u64)i * buf_size;
+	*ret = u;
+	return 0;
+}
+
 int umem_create(const char *ifname, __u32 queue, unsigned int flags, int xsks_fd, struct umem **ret,
 		char *err, size_t errlen)
 {
@@ -107,21 +148,14 @@ int umem_create(const char *ifname, __u32 queue, unsigned int flags, int xsks_fd
 		.frame_headroom = 0,
 	};
 	const size_t size = (size_t)UMEM_FRAMES * UMEM_FRAME_SIZE;
-	struct umem *u = calloc(1, sizeof(*u));
+	struct umem *u;
 	int r, fd;
 	__u32 i;
 
-	if (!u)
-		return -ENOMEM;
-	u->free = calloc(UMEM_FRAMES, sizeof(*u->free));
-	u->refs = calloc(UMEM_FRAMES, sizeof(*u->refs));
-	u->area = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (!u->free || !u->refs || u->area == MAP_FAILED) {
-		u->area = u->area == MAP_FAILED ? NULL : u->area;
+	r = area_alloc(size, &u);
+	if (r) {
 		snprintf(err, errlen, "queue %u: no memory for a %zu MiB UMEM", queue, size >> 20);
-		r = -ENOMEM;
-		goto out_free;
+		return r;
 	}
 	r = xsk_umem__create(&u->umem, u->area, size, &u->fq, &u->cq, &ucfg);
 	if (r) {
@@ -173,7 +207,7 @@ void umem_destroy(struct umem *u, __u32 queue, int xsks_fd)
 	if (u->umem)
 		xsk_umem__delete(u->umem);
 	if (u->area)
-		munmap(u->area, (size_t)UMEM_FRAMES * UMEM_FRAME_SIZE);
+		munmap(u->area, u->size);
 	free(u->free);
 	free(u->refs);
 	free(u);
@@ -205,6 +239,8 @@ void umem_tx_kick(struct umem *u)
 {
 	int i;
 
+	if (!u->tx_inflight) /* nothing pushed (always so for a pool: umem_create_pool) */
+		return;
 	/*
 	 * Copy mode transmits 32 frames a call (the kernel's TX_BATCH_SIZE): call again while the
 	 * kernel takes more, a bounded number of times. EAGAIN, EBUSY (device busy) and ENOBUFS

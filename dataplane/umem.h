@@ -59,6 +59,7 @@
 
 struct umem {
 	void *area;
+	size_t size; /* of the area */
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
 	struct xsk_ring_prod fq;
@@ -90,6 +91,17 @@ enum {
  */
 int umem_create(const char *ifname, __u32 queue, unsigned int flags, int xsks_fd, struct umem **ret,
 		char *err, size_t errlen);
+
+/*
+ * Frame memory and its life cycle without an AF_XDP socket, for the socket backend
+ * (sockrx.h), whose kernel-filled buffers are frames too: @nbufs buffers of @buf_size bytes
+ * (a multiple of UMEM_FRAME_SIZE), all on the free stack, no rings (umem_refill, umem_tx_push
+ * and umem_stats must not be called; nothing is ever in flight on the tx ring). The
+ * invariants above hold with "buffer" for "frame": a buffer is referenced, and goes back to
+ * the free stack, by its base address only (references are counted per UMEM_FRAME_SIZE, so
+ * its first frame's count is the buffer's). Returns 0, -EINVAL or -ENOMEM. Any thread.
+ */
+int umem_create_pool(__u32 nbufs, size_t buf_size, struct umem **ret);
 
 /* Remove the socket from the XSKMAP (@xsks_fd, if >= 0), close it, free the UMEM. NULL ok. */
 void umem_destroy(struct umem *u, __u32 queue, int xsks_fd);

@@ -6,7 +6,8 @@
  * hot path makes no allocation, takes no lock, logs nothing and makes no syscall per packet:
  * one ring peek, one io_uring_submit per batch. Over 500 lines because the loop, its
  * housekeeping schedule and the stop (drain, deadline, cancel) share the thread's state and
- * invariants; the multi-buffer gather stays beside the fast path it branches off.
+ * invariants; the multi-buffer gather stays beside the fast path it branches off, and the
+ * socket backend's datagrams (sockrx.h) join the same delivery and the same loop.
  */
 #include <errno.h>
 #include <poll.h>
@@ -25,6 +26,7 @@
 #include "frame.h"
 #include "resend.h"
 #include "shard.h"
+#include "sockrx.h"
 #include "stats.h"
 #include "umem.h"
 #include "worker.h"
@@ -57,7 +59,9 @@ struct worker {
 	int cpu;
 	pthread_t th;
 	bool started;
-	struct umem *u;
+	struct umem *u; /* the AF_XDP socket's UMEM; the socket backend's buffers (sr.pool) */
+	bool sock;	/* the socket backend (sr) instead of AF_XDP */
+	struct sockrx sr;
 	struct io_uring ring;
 	bool ring_ok;
 	struct chantab tab;
@@ -71,11 +75,61 @@ struct worker {
 	bool stop_grace;   /* stopping: the ring was found empty once after the grace poll */
 };
 
-/* Completions: each to its owner by its tag (cqetag.h). */
-static void reap(struct worker *w)
+/*
+ * A datagram of channel @wc numbered @seq, received at @ts: recorded (or counted as not
+ * recorded), then re-sent; its memory (@frame, or @fr's frames) is held by the caller.
+ */
+static inline __attribute__((always_inline)) void
+deliver(struct worker *w, struct wchan *wc, __u64 seq, __u64 ts, const struct frame_pkt *k,
+	struct frame_frags *fr, __u64 frame, const __u8 *p, __u64 now_real)
 {
+	struct shard *s;
+
+	if (wc->cfg.flags & XRELAY_CH_F_RECORD) {
+		s = chantab_shard(&w->tab, wc);
+		if (s)
+			shard_record(s, seq, ts, k, fr, now_real);
+		else
+			stats_add(&wc->st->drops[XRELAY_DROP_NO_WRITER], 1);
+	} else {
+		stats_add(&wc->st->not_recorded, 1);
+	}
+	resend_datagram(&w->rs, &wc->dests, &wc->cfg, wc->id, wc->st, frame, p, k, fr, seq);
+}
+
+/*
+ * A datagram off a channel socket (the socket backend): numbered for its (channel, worker) at
+ * receipt, so that its shard reads as one of XDP mode's, then delivered. Its buffer is held
+ * until the record is copied and the sends took their own references.
+ */
+static void rx_dgram(struct worker *w, const struct sockrx_dgram *d, __u64 now_real)
+{
+	struct wchan *wc = w->tab.ch[d->id];
+	__u64 seq;
+
+	umem_ref(w->u, d->buf);
+	if (!wc) {
+		/* Its channel closed while the datagram was on its way: counted, as in rx_packet. */
+		stats_add(&stats_row(w->dp->m, w->queue, d->id)->drops[XRELAY_DROP_NO_WRITER], 1);
+	} else {
+		seq = wchan_seq_next(wc);
+		wc->next_seq = seq + 1;
+		deliver(w, wc, seq, d->ts_ns ? d->ts_ns : now_real, &d->k, NULL, d->buf,
+			d->k.payload, now_real);
+	}
+	umem_unref(w->u, d->buf);
+}
+
+/*
+ * Completions: each to its owner by its tag (cqetag.h). Returns the datagrams taken off
+ * channel sockets (the socket backend).
+ */
+static unsigned int reap(struct worker *w)
+{
+	struct sockrx_dgram d;
 	struct io_uring_cqe *cqe;
-	unsigned int head, n = 0;
+	unsigned int head, n = 0, got = 0;
+	__u64 now = 0;
 
 	io_uring_for_each_cqe(&w->ring, head, cqe)
 	{
@@ -84,12 +138,24 @@ static void reap(struct worker *w)
 		n++;
 		if (ud == LIBURING_UDATA_TIMEOUT) /* liburing's own, on kernels before 5.11 */
 			continue;
-		if (cqetag_is_send(ud))
+		if (cqetag_is_send(ud)) {
 			resend_complete(&w->rs, cqetag_slot(ud), cqe->res);
-		else if (ud)
+		} else if (cqetag_is_recv(ud)) {
+			if (!sockrx_complete(&w->sr, cqetag_recv_id(ud), cqe, &d))
+				continue;
+			if (!got++)
+				now = dp_now_real();
+			rx_dgram(w, &d, now);
+		} else if (ud) {
 			shard_complete(cqetag_to_wop(ud), cqe->res);
+		}
 	}
 	io_uring_cq_advance(&w->ring, n);
+	if (got) {
+		w->last_rx = now;
+		stats_add(&w->qst->rx_frames, got);
+	}
+	return got;
 }
 
 /*
@@ -107,7 +173,6 @@ static inline __attribute__((always_inline)) void rx_packet(struct worker *w, __
 	struct xrelay_xdp_meta meta;
 	struct frame_pkt k;
 	struct wchan *wc;
-	struct shard *s;
 	__u32 i;
 	__u64 ts;
 
@@ -135,16 +200,7 @@ static inline __attribute__((always_inline)) void rx_packet(struct worker *w, __
 	ts = meta.flags & XRELAY_META_F_TS_HW
 		     ? meta.ts_ns
 		     : meta.ts_ns + (__u64)__atomic_load_n(&w->dp->mono_to_real, __ATOMIC_RELAXED);
-	if (wc->cfg.flags & XRELAY_CH_F_RECORD) {
-		s = chantab_shard(&w->tab, wc);
-		if (s)
-			shard_record(s, meta.seq, ts, &k, fr, now_real);
-		else
-			stats_add(&wc->st->drops[XRELAY_DROP_NO_WRITER], 1);
-	} else {
-		stats_add(&wc->st->not_recorded, 1);
-	}
-	resend_datagram(&w->rs, &wc->dests, &wc->cfg, wc->id, wc->st, frame, p, &k, fr, meta.seq);
+	deliver(w, wc, meta.seq, ts, &k, fr, frame, p, now_real);
 out:
 	umem_unref(w->u, frame);
 	for (i = 1; fr && i < fr->n; i++)
@@ -324,7 +380,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct dp *dp = w->dp;
-	struct pollfd pfd = { .fd = umem_fd(w->u), .events = POLLIN };
+	struct pollfd pfd = { .fd = w->sock ? -1 : umem_fd(w->u), .events = POLLIN };
 	__u64 last_tick = 0, now, stop_deadline = 0;
 	unsigned int n;
 	bool stopping = false;
@@ -348,16 +404,21 @@ static void *worker_main(void *arg)
 		__u64 epoch;
 
 		/* Once stopping, the ring was drained and no frame can come: it is not read. */
-		n = stopping ? 0 : rx_ring(w);
+		n = stopping || w->sock ? 0 : rx_ring(w);
+		if (io_uring_sq_ready(&w->ring))
+			(void)io_uring_submit(&w->ring);
+		else if (w->sock && IO_URING_READ_ONCE(*w->ring.sq.kflags) & IORING_SQ_TASKRUN)
+			(void)io_uring_get_events(&w->ring);
+		n += reap(w); /* the socket backend's datagrams come as completions */
 		if (n) {
 			now = w->last_rx;
 			w->tail_counted = false;
 		}
-		if (io_uring_sq_ready(&w->ring))
-			(void)io_uring_submit(&w->ring);
-		reap(w);
 		resend_reap_tx(&w->rs);
-		umem_refill(w->u);
+		if (w->sock)
+			sockrx_refill(&w->sr);
+		else
+			umem_refill(w->u);
 		/* The ring ran dry, or it is time anyway: housekeeping, then maybe a wait. */
 		if (n >= RX_BATCH && now - w->last_house < HOUSEKEEPING_NS)
 			continue;
@@ -373,6 +434,8 @@ static void *worker_main(void *arg)
 			last_tick = now;
 		}
 		chantab_reconcile(&w->tab);
+		if (w->sock)
+			sockrx_follow(&w->sr, &w->tab);
 		if (stopping) {
 			if (worker_idle(w))
 				break;
@@ -397,24 +460,46 @@ static void *worker_main(void *arg)
 		}
 		if (__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
 			/*
-			 * Stop. XDP is detached already; frames the kernel was still handing
-			 * over land within a moment: take the ring until it stays empty.
+			 * Stop. The socket backend: every receive cancelled and its socket closed,
+			 * the datagrams it had taken handled.
 			 */
-			if (n || !w->stop_grace) {
+			if (w->sock && (sockrx_stop(&w->sr), sockrx_busy(&w->sr))) {
+				struct __kernel_timespec ts = { .tv_nsec = IDLE_POLL_MS * 1000000 };
+				struct io_uring_cqe *cqe;
+
+				(void)io_uring_submit(&w->ring);
+				(void)io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
+				continue;
+			}
+			/*
+			 * XDP is detached already; frames the kernel was still handing over land
+			 * within a moment: take the ring until it stays empty.
+			 */
+			if (!w->sock && (n || !w->stop_grace)) {
 				w->stop_grace = true;
 				(void)poll(&pfd, 1, IDLE_POLL_MS);
 				continue;
 			}
 			/* Every shard writes what it holds and closes its files. */
-			account_tails(w);
+			if (!w->sock)
+				account_tails(w);
 			chantab_close_all(&w->tab);
 			stopping = true;
 			stop_deadline = dp_now_mono() + STOP_DEADLINE_NS;
 			continue;
 		}
-		if (!n && !w->tail_counted && now - w->last_rx >= TAIL_IDLE_NS)
+		if (!n && !w->sock && !w->tail_counted && now - w->last_rx >= TAIL_IDLE_NS)
 			account_tails(w);
-		if (!n) {
+		if (!n && w->sock) {
+			/* As below, with the ring's completions as the thing waited for. */
+			if (!dp->o.busy_poll && now - w->last_rx >= dp->o.spin_us * 1000ull) {
+				struct __kernel_timespec ts = { .tv_nsec = IDLE_POLL_MS * 1000000 };
+				struct io_uring_cqe *cqe;
+
+				(void)io_uring_submit(&w->ring);
+				(void)io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
+			}
+		} else if (!n) {
 			if (xsk_ring_prod__needs_wakeup(&w->u->fq))
 				(void)recvfrom(pfd.fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 			/*
@@ -447,14 +532,29 @@ int worker_create(struct dp *dp, unsigned int queue, int cpu, struct worker **re
 	w->dp = dp;
 	w->queue = queue;
 	w->cpu = cpu;
-	r = resend_init(&w->rs, &w->ring, NULL, dp->m, queue, dp->o.ifname, dp->o.xsk_tx_off);
+	w->sock = dp->o.mode == XRELAY_MODE_SOCKET;
+	/* The socket backend has no tx ring: every destination through its socket. */
+	r = resend_init(&w->rs, &w->ring, NULL, dp->m, queue, dp->o.ifname,
+			dp->o.xsk_tx_off || w->sock);
 	if (r)
 		goto out_destroy;
 	chantab_init(&w->tab, dp, queue, &w->ring, &w->rs);
 	w->qst = &mapctl_queue_stats(dp->m)[queue];
 	memset(w->qst, 0, sizeof(*w->qst));
 
+	/*
+	 * The socket backend: a datagram's completion is task work on this thread. By default
+	 * the kernel interrupts the thread for it (a signal-like notification per wake-up);
+	 * cooperatively it waits until the thread enters the kernel, which the loop does once per
+	 * turn when IORING_SQ_TASKRUN says work waits (Linux 5.19; refused before: plain setup).
+	 */
+	if (w->sock)
+		params.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
 	r = io_uring_queue_init_params(RING_ENTRIES, &w->ring, &params);
+	if (r == -EINVAL && params.flags) {
+		memset(&params, 0, sizeof(params));
+		r = io_uring_queue_init_params(RING_ENTRIES, &w->ring, &params);
+	}
 	if (r) {
 		snprintf(err, errlen, "queue %u: io_uring_setup: %s%s", queue, strerror(-r),
 			 r == -ENOSYS  ? " (io_uring needs kernel 5.1+)"
@@ -474,6 +574,24 @@ int worker_create(struct dp *dp, unsigned int queue, int cpu, struct worker **re
 		goto out_destroy;
 	}
 	io_uring_free_probe(probe);
+	if (w->sock) {
+		const struct sockrx_opts so = {
+			.ifname = dp->o.ifname,
+			.queue = queue,
+			.nworkers = dp->nqueues,
+			.rcvbuf = dp->o.rcvbuf,
+			.max_datagram = dp->o.max_datagram,
+			.bufs = dp->o.sock_bufs,
+		};
+
+		r = sockrx_init(&w->sr, &w->ring, dp->m, &so, err, errlen);
+		if (r)
+			goto out_destroy;
+		w->u = w->rs.u = w->sr.pool;
+		w->tab.open_all = true; /* no frame opens a channel: its socket must be there */
+		*ret = w;
+		return 0;
+	}
 	if (dp->o.busy_poll)
 		flags |= UMEM_F_BUSY_POLL;
 	if (dp->o.xdp_mode == XRELAY_MODE_XDP_GENERIC)
@@ -531,7 +649,10 @@ void worker_destroy(struct worker *w)
 	}
 	if (w->tab.dp)
 		chantab_fini(&w->tab);
-	umem_destroy(w->u, w->queue, mapctl_fd(w->dp->m, XRELAY_MAP_XSKS));
+	if (w->sock)
+		sockrx_fini(&w->sr); /* its pool is w->u */
+	else
+		umem_destroy(w->u, w->queue, mapctl_fd(w->dp->m, XRELAY_MAP_XSKS));
 	if (w->ring_ok)
 		io_uring_queue_exit(&w->ring);
 	resend_fini(&w->rs);
@@ -540,12 +661,30 @@ void worker_destroy(struct worker *w)
 
 int worker_xsk_stats(const struct worker *w, struct xrelay_queue_stats *out)
 {
+	if (w->sock)
+		return -EOPNOTSUPP;
 	return umem_stats(w->u, &out->rx_dropped, &out->rx_invalid_descs, &out->rx_ring_full,
 			  &out->rx_fill_ring_empty, &out->tx_invalid_descs);
 }
 
+struct sockrx *worker_sockrx(struct worker *w)
+{
+	return w->sock ? &w->sr : NULL;
+}
+
+int worker_sock_bufs(const struct worker *w)
+{
+	return !w->sock		? XRELAY_SOCK_BUFS_NONE
+	       : w->sr.use_ring ? XRELAY_SOCK_BUFS_RING
+				: XRELAY_SOCK_BUFS_PROVIDE;
+}
+
 bool worker_zerocopy(const struct worker *w, const char **why)
 {
+	if (w->sock) {
+		*why = "the socket backend";
+		return false;
+	}
 	*why = w->u->mode_why;
 	return w->u->zerocopy;
 }

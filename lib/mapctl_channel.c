@@ -450,6 +450,8 @@ int mapctl_channel_totals(struct mapctl *m, __u32 id, struct mapctl_chan_totals 
 		sum_words(out->dests, &m->dest_stats[XRELAY_DEST_INDEX(w, id, 0)],
 			  sizeof(out->dests));
 	}
+	/* The socket backend's datagrams (maps.h): a channel's rx in either mode. */
+	out->xdp.rx_packets += out->dp.sock_rx_packets;
 out_free:
 	free(per_cpu);
 	return r;

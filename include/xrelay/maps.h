@@ -80,7 +80,10 @@ struct xrelay_channel_cfg {
 	__u32 reserved[12];
 };
 
-/* channel_stats (PERCPU_ARRAY by channel id): written by the XDP program only. */
+/*
+ * channel_stats (PERCPU_ARRAY by channel id): written by the XDP program; in socket mode (no
+ * XDP program) rx_bytes by the dataplane's main thread (bpf_map_update_elem).
+ */
 struct xrelay_xdp_chan_stats {
 	__u64 rx_packets;    /* matched and handed to AF_XDP (or attempted) */
 	__u64 rx_bytes;	     /* frame bytes, L2 header included */
@@ -124,7 +127,7 @@ enum {
  */
 enum {
 	XRELAY_DROP_XSK_GAP = 0,     /* seq gap: lost between XDP and the worker (rx ring full) */
-	XRELAY_DROP_NO_BUFFER,	     /* socket backend: no provided buffer */
+	XRELAY_DROP_NO_BUFFER,	     /* socket backend: none so far: see below */
 	XRELAY_DROP_NO_WRITER,	     /* file could not be opened, or its channel is gone */
 	XRELAY_DROP_WRITE,	     /* block write failed for good */
 	XRELAY_DROP_SEND_QUEUE,	     /* send path: a copy not sent, the send ring or queue full */
@@ -135,6 +138,12 @@ enum {
 	XRELAY_DROP__MAX,
 };
 #define XRELAY_DROP_SLOTS 12u /* room in the row for causes to come */
+/*
+ * XRELAY_DROP_NO_BUFFER stays 0: a multishot receive that finds no free buffer ends with
+ * -ENOBUFS and leaves the datagram queued in its socket, so nothing is lost then; the worker
+ * counts the event in its queue_stats row (rx_fill_ring_empty, as AF_XDP counts an empty
+ * fill ring) and re-arms. If the socket's queue overflows meanwhile, that is SOCKET_OVERFLOW.
+ */
 
 /*
  * Why a datum channel's datagram was not one valid datum of its schema (rejected_why[]). Such
@@ -174,7 +183,15 @@ struct xrelay_dp_chan_stats {
 	__u64 rejected_why[XRELAY_REJECT__MAX]; /* by XRELAY_REJECT_* */
 	__u64 files_deleted;			/* retention: closed files removed */
 	__u64 bytes_deleted;			/* and their bytes */
-	__u64 reserved[32 - 6 - XRELAY_DROP_SLOTS - 5 - XRELAY_REJECT__MAX];
+	/*
+	 * Socket backend (dp_mode XRELAY_MODE_SOCKET): datagrams taken off the channel's sockets
+	 * by this worker, plus those the kernel dropped on them (drops[SOCKET_OVERFLOW]): the
+	 * XDP program's rx_packets in that mode, here so the row's books are exact without a
+	 * syscall. Readers add it to channel_stats' rx_packets. (Their bytes go to channel_stats'
+	 * rx_bytes, published by the dataplane's main thread.)
+	 */
+	__u64 sock_rx_packets;
+	__u64 reserved[32 - 6 - XRELAY_DROP_SLOTS - 6 - XRELAY_REJECT__MAX];
 };
 #define XRELAY_DP_INDEX(worker, chan) ((worker)*XRELAY_MAX_CHANNELS + (chan))
 
@@ -214,6 +231,21 @@ enum {
 	XRELAY_MODE_SOCKET = 3,
 };
 
+/* Why the dataplane runs in its dp_mode (meta.dp_mode_why). */
+enum {
+	XRELAY_MODE_WHY_NONE = 0,	 /* no dataplane, or one from before this field */
+	XRELAY_MODE_WHY_ASKED = 1,	 /* --mode xdp or --mode socket */
+	XRELAY_MODE_WHY_AUTO_XDP = 2,	 /* --mode auto, and XDP attached */
+	XRELAY_MODE_WHY_AUTO_NO_XDP = 3, /* --mode auto, XDP would not attach: socket backend */
+};
+
+/* How the socket backend gives the kernel its receive buffers (meta.dp_sock_bufs). */
+enum {
+	XRELAY_SOCK_BUFS_NONE = 0,    /* not the socket backend */
+	XRELAY_SOCK_BUFS_RING = 1,    /* a registered provided-buffer ring (Linux 5.19+) */
+	XRELAY_SOCK_BUFS_PROVIDE = 2, /* IORING_OP_PROVIDE_BUFFERS (Linux 5.7+) */
+};
+
 /*
  * meta (ARRAY, BPF_F_MMAPABLE, one entry). Fields are owned by one side each and written with
  * single aligned stores or atomics through the mmap, never by whole-value map updates, so the
@@ -233,7 +265,9 @@ struct xrelay_meta {
 	__u64 dp_seen_gen;  /* last config_gen the dataplane reconciled */
 	__u32 xsk_zerocopy; /* 1 = AF_XDP zero-copy, 0 = copy */
 	__u32 dp_pidns;	    /* inode of the dataplane's PID namespace; 0 = not known */
-	__u32 reserved[14];
+	__u32 dp_mode_why;  /* XRELAY_MODE_WHY_* */
+	__u32 dp_sock_bufs; /* XRELAY_SOCK_BUFS_* */
+	__u32 reserved[12];
 };
 
 /*

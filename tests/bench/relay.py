@@ -51,6 +51,8 @@ SYSTEMS = [
     ("xr-rec", "xrelay, recording only"),
     ("xr-relay", "xrelay, recording + re-send to 1 multicast group"),
     ("xr-relay-sock", "xrelay, the same through a socket (--xsk-tx off)"),
+    ("xr-sock-rec", "xrelay socket backend (--mode socket), recording only"),
+    ("xr-sock-relay", "xrelay socket backend, recording + re-send to 1 multicast group"),
     ("base-relay", "baseline, recording + re-send (recvmmsg, writev, sendmmsg)"),
     ("base-rec", "baseline, recording only"),
     ("xr-rec-disk", "xrelay, recording only, to the disk, 1 GiB files, --fsync close"),
@@ -68,7 +70,7 @@ if E.get("BENCH_SYSTEMS"):
     SYSTEMS = [s for s in SYSTEMS if s[0] in E["BENCH_SYSTEMS"].split(",")]
 if not DISK_OUT:
     SYSTEMS = [s for s in SYSTEMS if s[0] not in DISK]
-RELAYS = ("xr-relay", "xr-relay-sock", "base-relay")
+RELAYS = ("xr-relay", "xr-relay-sock", "xr-sock-relay", "base-relay")
 
 
 def log(msg):
@@ -382,6 +384,8 @@ class Xrelay(System):
             argv += ["--xsk-tx", "off"]
         if self.key == "xr-rec-disk-nofsync":
             argv += ["--fsync", "never"]
+        if self.key.startswith("xr-sock"):
+            argv += ["--mode", "socket"]
         argv += E.get("BENCH_DP_ARGS", "").split()
 
         def running():
@@ -686,9 +690,12 @@ def render(res):
               ("xr-relay-sock", "base-relay", "xrelay relay through a socket / baseline relay",
                None),
               ("xr-relay", "ceil-b", "xrelay relay / ceiling B", None),
-              ("ceil-b", "ceil-a", "ceiling B / ceiling A", None),
-              ("xr-rec-disk", "xr-rec-disk-nofsync",
-               "disk, 1 GiB files: --fsync close / --fsync never", None)]
+              ("xr-sock-rec", "base-rec",
+               "xrelay socket backend recording / baseline recording", 1.3),
+              ("xr-sock-relay", "base-relay", "xrelay socket backend relay / baseline relay",
+               None),
+              ("xr-sock-rec", "xr-rec", "xrelay socket backend / XDP mode, recording", None),
+              ("ceil-b", "ceil-a", "ceiling B / ceiling A", None)]
     rows = []
     for a, b, what, goal in ratios:
         if a not in S or b not in S:
@@ -704,7 +711,7 @@ def render(res):
                     "MISSED (goal >= %.2f)" % goal
             rows.append("| %s | %s B | %.2f | %s |" % (what, size, q, verdict))
     if rows:
-        lines += ["| zero-loss ratio | payload | ratio | issue 5's figure |",
+        lines += ["| zero-loss ratio | payload | ratio | the issues' figure (5, 11) |",
                   "| --- | --- | --- | --- |"] + rows + [""]
     m = res.get("memory")
     if m and m["rss"]:

@@ -3,7 +3,8 @@
 # `make demo`: xrelay end to end in a minute, on a veth pair standing in for a NIC. Builds
 # nothing (make demo builds first). Runs in private namespaces of its own and removes all it
 # made when it ends, also on Ctrl-C. DEMO_SECONDS (default 3) of traffic at DEMO_RATE (default
-# 10000) datagrams a second.
+# 10000) datagrams a second. XR_MODE=socket (make demo MODE=socket): the socket backend
+# instead of XDP.
 XR_NAME=demo
 # shellcheck disable=SC2034 # variables read by the conditions xr_check evaluates
 # shellcheck source=tests/net/lib.sh
@@ -25,10 +26,14 @@ xr_veth
 echo "$XR_H (192.0.2.1, this side) <-> $XR_P (192.0.2.2) in network namespace $XR_NS"
 echo "(the demo runs in namespaces of its own: nothing here touches the host's network or maps)"
 
-say "Start the control API and the dataplane (native XDP on $XR_H)"
+if [ "$XR_MODE" = socket ]; then
+	say "Start the control API and the dataplane (socket backend on $XR_H: io_uring, no XDP)"
+else
+	say "Start the control API and the dataplane (native XDP on $XR_H)"
+fi
 run "xrelay-api --listen 127.0.0.1:8080 --pin-dir $XR_PIN"
 xr_api
-run "xrelay-dataplane --iface $XR_H --xdp-mode native --out $XR_OUT --pin-dir $XR_PIN"
+run "xrelay-dataplane --iface $XR_H${XR_MODE:+ --mode $XR_MODE} --xdp-mode native --out $XR_OUT --pin-dir $XR_PIN"
 xr_dataplane --xdp-mode native
 sed 's/^/  | /' "$XR_TMP/dp.log"
 XR_ECHO=1 xr_curl GET /healthz | pretty

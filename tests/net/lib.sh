@@ -17,7 +17,9 @@
 # both ways (an XDP program that redirects frames may eat ARP/ND).
 #
 # Environment: BUILD (default build) holds xrelay-api and xrelay-dataplane; XR_TOOLS (default
-# $BUILD/net) holds udpgen and udpsub; XR_KEEP=1 keeps the temp dir (path printed).
+# $BUILD/net) holds udpgen and udpsub; XR_KEEP=1 keeps the temp dir (path printed); XR_MODE
+# (xdp, socket or auto) is the dataplane's --mode (default: none given, i.e. auto), so every
+# scenario runs in either backend; XR_IFACE overrides the interface it serves (default $XR_H).
 
 XR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 XR_NET=$XR_REPO/tests/net
@@ -38,7 +40,8 @@ UDPSUB=$XR_TOOLS/udpsub
 XR_PY=/usr/bin/python3
 VERIFY=$XR_NET/verify_avro.py
 AVRO_READ=$XR_REPO/tests/util/avro_read.py
-XR_NAME=${XR_NAME:-$(basename "$0" .sh)}
+XR_NAME=${XR_NAME:-$(basename "$0" .sh)${XR_MODE:+-$XR_MODE}}
+XR_MODE=${XR_MODE:-}
 
 # Addresses of the pair.
 XR_H4=192.0.2.1
@@ -292,13 +295,15 @@ xr_api() {
 	xr_fail "xrelay-api did not answer /healthz within 5 s"
 }
 
-# xr_dataplane [ARGS...]: start xrelay-dataplane on $XR_H (private pins and output) and wait
+# xr_dataplane [ARGS...]: start xrelay-dataplane on $XR_H (private pins and output; --mode
+# $XR_MODE when set; XDP flags such as --xdp-mode mean nothing in socket mode) and wait
 # until /healthz says it runs (10 s). Its log is $XR_TMP/dp.log (dp2.log, ... on restarts).
 xr_dataplane() {
 	local i log n=1
 	while [ -e "$XR_TMP/dp$([ $n -gt 1 ] && echo $n).log" ]; do n=$((n + 1)); done
 	log=$XR_TMP/dp$([ $n -gt 1 ] && echo $n).log
-	"$XR_DP_BIN" --iface "$XR_H" --out "$XR_OUT" --pin-dir "$XR_PIN" "$@" >"$log" 2>&1 &
+	"$XR_DP_BIN" --iface "${XR_IFACE:-$XR_H}" --out "$XR_OUT" --pin-dir "$XR_PIN" \
+		${XR_MODE:+--mode "$XR_MODE"} "$@" >"$log" 2>&1 &
 	XR_DP_PID=$!
 	XR_PIDS+=("$XR_DP_PID")
 	for i in $(seq 100); do
