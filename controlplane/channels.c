@@ -117,6 +117,12 @@ static bool if_match_fails(const struct request *req, __u64 generation)
 	return req->if_match && etag_match(req->if_match, generation) != 1;
 }
 
+/*
+ * How long a POST waits for a socket-backend dataplane to open the new channel's sockets
+ * (store_dataplane_wait_open): it follows the maps within a few milliseconds.
+ */
+#define CHANNELS_OPEN_WAIT_MS 1000u
+
 void channels_post(struct handler_ctx *c)
 {
 	static const char *const types[] = { "application/json", NULL };
@@ -152,6 +158,10 @@ void channels_post(struct handler_ctx *c)
 		return;
 	}
 	log_channel("created", &cfg, id);
+	if (store_dataplane_wait_open(c->store, CHANNELS_OPEN_WAIT_MS))
+		pr_warn("channel %s: the socket-backend dataplane has not opened its sockets within "
+			"%u ms; datagrams that come before it does are not received",
+			cfg.name, CHANNELS_OPEN_WAIT_MS);
 	snprintf(c->resp->location, sizeof(c->resp->location), "%s/channels/%s", c->prefix,
 		 cfg.name);
 	channel_reply(c, 201, &cfg, id);

@@ -286,6 +286,23 @@ void store_dataplane(struct store *s, struct store_dataplane *out)
 	out->meta = *mapctl_meta(s->m);
 }
 
+int store_dataplane_wait_open(struct store *s, unsigned int timeout_ms)
+{
+	const struct xrelay_meta *meta = mapctl_meta(s->m);
+	const struct timespec ms = { .tv_nsec = 1000000 };
+	__u64 gen = mapctl_gen(s->m);
+	unsigned int i;
+
+	for (i = 0; i <= timeout_ms; i++) {
+		if (__atomic_load_n(&meta->dp_mode, __ATOMIC_RELAXED) != XRELAY_MODE_SOCKET ||
+		    !mapctl_dataplane_alive(s->m, MAPCTL_HEARTBEAT_FRESH_MS, NULL) ||
+		    __atomic_load_n(&meta->dp_open_gen, __ATOMIC_ACQUIRE) >= gen)
+			return 0;
+		(void)nanosleep(&ms, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
 _Static_assert(sizeof(struct xrelay_queue_stats) % sizeof(__u64) == 0,
 	       "store_queue_stats copies queue rows as 64-bit counters");
 

@@ -112,6 +112,15 @@ struct store_dataplane {
 void store_dataplane(struct store *s, struct store_dataplane *out);
 
 /*
+ * After a channel change: wait, at most @timeout_ms, until a running socket-backend dataplane
+ * has opened the sockets of every channel of the current config generation (meta.dp_open_gen),
+ * so that a datagram sent after the answer finds its socket. Returns 0 at once when no
+ * dataplane runs or it runs in XDP mode (whose program follows the maps itself), 0 once
+ * opened, -ETIMEDOUT. Sleeps a millisecond a turn.
+ */
+int store_dataplane_wait_open(struct store *s, unsigned int timeout_ms);
+
+/*
  * The running dataplane's per-queue socket counters into @qs (room for XRELAY_MAX_QUEUES), one
  * row per queue. Returns the number of queues: 0 when no dataplane runs.
  */

@@ -118,6 +118,7 @@ void chantab_reconcile(struct chantab *t)
 			if (!t->ch[id] && snap->cfg[id].state == XRELAY_CH_ACTIVE)
 				(void)chantab_open(t, id);
 		t->open_gen = snap->gen;
+		follow_opened(f, t->queue, snap->gen);
 	}
 	follow_quiesce(f, t->queue, snap);
 	/*

@@ -27,6 +27,7 @@ struct follow_track {
 struct follow_reader {
 	__u64 quiet;	/* holds no snapshot of a generation below this one */
 	__u64 seen_gen; /* see follow_seen */
+	__u64 open_gen; /* see follow_opened */
 } __attribute__((aligned(64)));
 
 struct follow {
@@ -62,6 +63,7 @@ int follow_new(struct mapctl *m, int ifindex, const char *ifname, unsigned int n
 		f->track[q].group.fd = -1;
 	for (q = 0; q < nreaders; q++)
 		f->rd[q].seen_gen = gen;
+	f->rd[q].open_gen = 0;
 	*ret = f;
 	return 0;
 }
@@ -154,7 +156,7 @@ static void apply(struct follow *f, const struct follow_snap *s)
 
 void follow_tick(struct follow *f)
 {
-	__u64 min_seen = UINT64_MAX, min_quiet = UINT64_MAX;
+	__u64 min_seen = UINT64_MAX, min_quiet = UINT64_MAX, min_open = UINT64_MAX;
 	struct follow_snap *s, **pp;
 	unsigned int q;
 	__u32 id;
@@ -172,13 +174,18 @@ void follow_tick(struct follow *f)
 	for (q = 0; q < f->nreaders; q++) {
 		__u64 seen = __atomic_load_n(&f->rd[q].seen_gen, __ATOMIC_ACQUIRE);
 		__u64 quiet = __atomic_load_n(&f->rd[q].quiet, __ATOMIC_ACQUIRE);
+		__u64 open = __atomic_load_n(&f->rd[q].open_gen, __ATOMIC_ACQUIRE);
 
 		if (seen < min_seen)
 			min_seen = seen;
+		if (open < min_open)
+			min_open = open;
 		if (quiet < min_quiet)
 			min_quiet = quiet;
 	}
 	__atomic_store_n(&mapctl_meta(f->m)->dp_seen_gen, min_seen, __ATOMIC_RELAXED);
+	if (f->nreaders)
+		__atomic_store_n(&mapctl_meta(f->m)->dp_open_gen, min_open, __ATOMIC_RELEASE);
 	/* Every worker has closed the files of channels removed by min_seen: release them. */
 	for (id = 0; id < XRELAY_MAX_CHANNELS; id++) {
 		struct follow_track *k = &f->track[id];
@@ -213,6 +220,11 @@ void follow_quiesce(struct follow *f, unsigned int reader, const struct follow_s
 	/* Release: the reader's reads of older snapshots happen before the main thread frees. */
 	if (s)
 		__atomic_store_n(&f->rd[reader].quiet, s->gen, __ATOMIC_RELEASE);
+}
+
+void follow_opened(struct follow *f, unsigned int reader, __u64 gen)
+{
+	__atomic_store_n(&f->rd[reader].open_gen, gen, __ATOMIC_RELEASE);
 }
 
 void follow_seen(struct follow *f, unsigned int reader, __u64 gen)

@@ -73,4 +73,11 @@ void follow_quiesce(struct follow *f, unsigned int reader, const struct follow_s
  */
 void follow_seen(struct follow *f, unsigned int reader, __u64 gen);
 
+/*
+ * Reader @reader (socket backend) has opened the sockets of every channel active in the
+ * snapshot of generation @gen; the main thread publishes the least such generation as
+ * meta.dp_open_gen, which the API waits for before it answers a POST.
+ */
+void follow_opened(struct follow *f, unsigned int reader, __u64 gen);
+
 #endif

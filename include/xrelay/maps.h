@@ -267,7 +267,13 @@ struct xrelay_meta {
 	__u32 dp_pidns;	    /* inode of the dataplane's PID namespace; 0 = not known */
 	__u32 dp_mode_why;  /* XRELAY_MODE_WHY_* */
 	__u32 dp_sock_bufs; /* XRELAY_SOCK_BUFS_* */
-	__u32 reserved[12];
+	/*
+	 * Socket backend: the config_gen whose active channels every worker has opened sockets
+	 * for; a POST answers once this reaches its change, so nothing sent after the answer
+	 * finds no socket. 0 in XDP mode.
+	 */
+	__u64 dp_open_gen;
+	__u32 reserved[10];
 };
 
 /*
