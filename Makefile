@@ -76,7 +76,7 @@ SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
 # The libFuzzer harness of the API's request handler: its own clang build with sanitizers.
 FUZZ := $(BUILD)/fuzz/fuzz_router
 FUZZ_SRCS := tests/fuzz/fuzz_router.c $(addprefix controlplane/,router.c store.c response.c etag.c \
-	channels.c stats.c health.c) \
+	channels.c stats.c health.c page.c) \
 	$(wildcard api/*.c) $(wildcard lib/*.c) tests/util/testenv.c
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-fsanitize=fuzzer,address,undefined -Iinclude -Icontrolplane -Itests/util -I$(BUILD)
@@ -117,6 +117,14 @@ $(BUILD)/xrelay-dataplane: $(BUILD)/dataplane/main.o $(LIBS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
+# The status page (controlplane/status.html) as a C array with its Content-Security-Policy.
+PAGE_H := $(BUILD)/controlplane/status_page.h
+$(PAGE_H): controlplane/status.html scripts/embed-page.sh
+	$(call msg,EMBED,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sh scripts/embed-page.sh $< $@
+$(BUILD)/controlplane/page.o: $(PAGE_H)
+
 $(BPF_OBJ): bpf/xrelay.bpf.c include/xrelay/maps.h include/xrelay/addr.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
@@ -150,7 +158,7 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(UTIL_OBJS) $(LIBS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(FUZZ): $(FUZZ_SRCS) $(BPF_SKEL) $(wildcard include/xrelay/*.h controlplane/*.h)
+$(FUZZ): $(FUZZ_SRCS) $(BPF_SKEL) $(PAGE_H) $(wildcard include/xrelay/*.h controlplane/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@ $(LDLIBS)
