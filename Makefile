@@ -71,7 +71,8 @@ RELIABILITY_TESTS := $(sort $(wildcard tests/reliability/test_*.sh))
 
 # Tests that are scripts; they find the build through $BUILD.
 SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
-	tests/api/test_api.py tests/fuzz/test_fuzz.sh $(NET_TESTS) $(RELIABILITY_TESTS)
+	tests/api/test_api.py tests/fuzz/test_fuzz.sh tests/deploy/test_manifests.sh $(NET_TESTS) \
+	$(RELIABILITY_TESTS)
 
 # The libFuzzer harness of the API's request handler: its own clang build with sanitizers.
 FUZZ := $(BUILD)/fuzz/fuzz_router
