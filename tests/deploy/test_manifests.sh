@@ -42,21 +42,22 @@ od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$XR_TMP/token"
 chmod 600 "$XR_TMP/token"
 probe() { "$XR_PY" -c 'import json, subprocess, sys; sys.exit(subprocess.run(json.loads(sys.argv[1])).returncode)' \
 	"$(sed -n "s/^probe: $1 //p" "$XR_TMP/check.out" | sed "s|$TOKEN_FILE|$XR_TMP/token|g")" >/dev/null 2>&1; }
+# probe_until NAME: run probe NAME until it passes, 10 s at most (as the kubelet retries it).
+probe_until() {
+	local i
+	for i in $(seq 100); do
+		probe "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 "$XR_API_BIN" --listen 127.0.0.1:8080 --pin-dir "$XR_PIN" --token-file "$XR_TMP/token" \
 	>"$XR_TMP/api.log" 2>&1 &
 XR_PIDS+=($!)
-for i in $(seq 100); do
-	probe api && break
-	sleep 0.05
-done
-xr_check 'probe api' "the API's readiness probe passes against xrelay-api started with the manifest's flags"
+xr_check 'probe_until api' "the API's readiness probe passes against xrelay-api started with the manifest's flags"
 xr_check '! probe dataplane' "the dataplane's readiness probe fails while no dataplane runs"
 xr_veth
 "$XR_DP_BIN" --iface "$XR_H" --out "$XR_OUT" --pin-dir "$XR_PIN" --xdp-mode auto >"$XR_TMP/dp.log" 2>&1 &
 XR_PIDS+=($!)
-for i in $(seq 100); do
-	probe dataplane && break
-	sleep 0.1
-done
-xr_check 'probe dataplane' "the dataplane's readiness probe passes once xrelay-dataplane runs"
+xr_check 'probe_until dataplane' "the dataplane's readiness probe passes once xrelay-dataplane runs"
 xr_pass "the fleet manifest is valid and its probes work"
