@@ -17,20 +17,23 @@
 # shellcheck disable=SC2034 # variables read by the conditions xr_check evaluates
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+NODE_DIR=$BUILD/node-web
+# Before xr_begin: its namespaces have no route to the package registries.
+if [ -z "${XR_INNER:-}" ]; then
+	if [ ! -x "$CHROMIUM" ] && [ "$(id -u)" = 0 ]; then
+		echo "$XR_NAME: installing chromium (apt-get)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 ||
+			{ apt-get update -qq &&
+				DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	fi
+	[ -x "$CHROMIUM" ] || xr_skip "$CHROMIUM is not installed and apt-get install chromium failed"
+	sh "$XR_REPO/tests/api/npm-setup.sh" "$NODE_DIR" "$XR_REPO/tests/web/package.json" ||
+		xr_skip "puppeteer-core could not be installed into $NODE_DIR"
+fi
 xr_begin 75 "$@"
 xr_need_tools
 xr_need_dataplane
-
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-NODE_DIR=$BUILD/node-web
-if [ ! -x "$CHROMIUM" ]; then
-	echo "$XR_NAME: installing chromium (apt-get)"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 ||
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ||
-		xr_skip "chromium is not installed and apt-get install chromium failed"
-fi
-sh "$XR_REPO/tests/api/npm-setup.sh" "$NODE_DIR" "$XR_REPO/tests/web/package.json" ||
-	xr_skip "puppeteer-core could not be installed into $NODE_DIR"
 
 xr_veth
 RATE=$(xr_rate 2000)
