@@ -86,13 +86,13 @@ SOCKET_NET_TESTS := $(addprefix XR_MODE=socket:tests/net/test_,e2e.sh live_chann
 
 # Tests that are scripts; they find the build through $BUILD.
 SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
-	tests/api/test_api.py tests/fuzz/test_fuzz.sh $(NET_TESTS) $(SOCKET_NET_TESTS) $(READ_TESTS) \
-	$(RELIABILITY_TESTS) $(sort $(wildcard tests/install/test_*.sh))
+	tests/api/test_api.py tests/fuzz/test_fuzz.sh tests/deploy/test_manifests.sh $(NET_TESTS) \
+	$(SOCKET_NET_TESTS) $(READ_TESTS) $(RELIABILITY_TESTS) $(sort $(wildcard tests/install/test_*.sh))
 
 # The libFuzzer harness of the API's request handler: its own clang build with sanitizers.
 FUZZ := $(BUILD)/fuzz/fuzz_router
 FUZZ_SRCS := tests/fuzz/fuzz_router.c $(addprefix controlplane/,router.c store.c response.c etag.c \
-	channels.c stats.c health.c) \
+	channels.c stats.c health.c page.c) \
 	$(wildcard api/*.c) $(wildcard lib/*.c) tests/util/testenv.c
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-fsanitize=fuzzer,address,undefined -Iinclude -Icontrolplane -Itests/util -I$(BUILD)
@@ -164,6 +164,14 @@ $(BUILD)/man/%.8 $(BUILD)/man/%.1: $(BUILD)/% scripts/man.sh
 	$(Q)mkdir -p $(@D)
 	$(Q)sh scripts/man.sh $< $(subst .,,$(suffix $@)) $(MAN_NAMES) 'systemd.service(5)' > $@
 
+# The status page (controlplane/status.html) as a C array with its Content-Security-Policy.
+PAGE_H := $(BUILD)/controlplane/status_page.h
+$(PAGE_H): controlplane/status.html scripts/embed-page.sh
+	$(call msg,EMBED,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sh scripts/embed-page.sh $< $@
+$(BUILD)/controlplane/page.o: $(PAGE_H)
+
 $(BPF_OBJ): bpf/xrelay.bpf.c include/xrelay/maps.h include/xrelay/addr.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
@@ -197,7 +205,7 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(UTIL_OBJS) $(LIBS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(FUZZ): $(FUZZ_SRCS) $(BPF_SKEL) $(wildcard include/xrelay/*.h controlplane/*.h)
+$(FUZZ): $(FUZZ_SRCS) $(BPF_SKEL) $(PAGE_H) $(wildcard include/xrelay/*.h controlplane/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@ $(LDLIBS)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the router hands an endpoint's handler, and the handlers by resource: channels.c
- * (/channels...), stats.c (/stats, /channels/{name}/stats, /metrics), health.c (/healthz).
+ * (/channels...), stats.c (/stats, /channels/{name}/stats, /metrics), health.c (/healthz),
+ * page.c (the status page at /).
  * A handler runs with the store held and fills the response, never a status of its own
  * from an -errno (response_errno does that).
  */
@@ -19,7 +20,7 @@
 
 /* One request on its way through a handler. */
 struct handler_ctx {
-	struct store *store; /* held (store_acquire) for the whole call */
+	struct store *store; /* held (store_acquire) for the whole call, but in open routes */
 	const struct request *req;
 	const char *prefix; /* "" or "/v1": echoed in Location */
 	const char *name;   /* the {name} path segment, NUL-terminated; NULL if none */
@@ -60,6 +61,9 @@ void stats_metrics(struct handler_ctx *c);
 
 /* health.c: GET /healthz. */
 void health_get(struct handler_ctx *c);
+
+/* page.c: GET / (the status page; the router serves it without the token). */
+void page_get(struct handler_ctx *c);
 
 /*
  * The dataplane's state: {"running", "heartbeat_age_ms"} when @brief, else {"running", "pid",

@@ -197,6 +197,7 @@ static int listen_tcp(const char *spec, bool open_ok, char *err, size_t errlen)
 static enum MHD_Result queue(struct MHD_Connection *mc, struct response *resp)
 {
 	struct MHD_Response *r;
+	const char *const *h;
 	enum MHD_Result ret;
 
 	r = MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE);
@@ -213,6 +214,8 @@ static enum MHD_Result queue(struct MHD_Connection *mc, struct response *resp)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
 	if (resp->etag[0])
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
+	for (h = resp->headers; h && h[0]; h += 2)
+		MHD_add_response_header(r, h[0], h[1]);
 	if (resp->status == 401)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"xrelay\"");
@@ -259,9 +262,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 			return MHD_NO;
 		*con_cls = c;
 		/* Refuse before reading a body: no token, or a body announced too large. */
-		if (h->token && !auth_check(h->token, MHD_lookup_connection_value(
-							      mc, MHD_HEADER_KIND,
-							      MHD_HTTP_HEADER_AUTHORIZATION))) {
+		if (h->token && !router_open(method, url) &&
+		    !auth_check(h->token,
+				MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+							    MHD_HTTP_HEADER_AUTHORIZATION))) {
 			response_problem(&resp, 401, NULL,
 					 "this server needs Authorization: Bearer <token>");
 			return answer(h, mc, c, &resp);

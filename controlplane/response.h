@@ -16,9 +16,10 @@ struct response {
 	const char *content_type; /* static string; NULL with no body */
 	char *body;		  /* malloc'ed, owned; may be NULL */
 	size_t body_len;
-	char location[96]; /* "" = no Location header */
-	char allow[64];	   /* "" = no Allow header */
-	char etag[24];	   /* "" = no ETag header (etag.h's form) */
+	char location[96];	    /* "" = no Location header */
+	char allow[64];		    /* "" = no Allow header */
+	char etag[24];		    /* "" = no ETag header (etag.h's form) */
+	const char *const *headers; /* static {name, value, ..., NULL}; NULL = none */
 };
 
 /* Free the body and zero @resp. */

@@ -13,19 +13,21 @@ struct route {
 	const char *method;
 	const char *pattern; /* "{name}" matches one path segment */
 	void (*fn)(struct handler_ctx *c);
+	bool open; /* answered without the token (router_open) */
 };
 
 static const struct route routes[] = {
-	{ "POST", "/channels", channels_post },
-	{ "GET", "/channels", channels_list },
-	{ "GET", "/channels/{name}", channels_get },
-	{ "PATCH", "/channels/{name}", channels_patch },
-	{ "DELETE", "/channels/{name}", channels_delete },
-	{ "GET", "/channels/{name}/schema", channels_schema },
-	{ "GET", "/channels/{name}/stats", stats_channel },
-	{ "GET", "/stats", stats_get },
-	{ "GET", "/metrics", stats_metrics },
-	{ "GET", "/healthz", health_get },
+	{ "POST", "/channels", channels_post, false },
+	{ "GET", "/channels", channels_list, false },
+	{ "GET", "/channels/{name}", channels_get, false },
+	{ "PATCH", "/channels/{name}", channels_patch, false },
+	{ "DELETE", "/channels/{name}", channels_delete, false },
+	{ "GET", "/channels/{name}/schema", channels_schema, false },
+	{ "GET", "/channels/{name}/stats", stats_channel, false },
+	{ "GET", "/stats", stats_get, false },
+	{ "GET", "/metrics", stats_metrics, false },
+	{ "GET", "/healthz", health_get, false },
+	{ "GET", "/", page_get, true },
 };
 
 /*
@@ -58,6 +60,22 @@ static bool route_match(const char *pattern, const char *path, char *name, size_
 			return false;
 	}
 	return !*pattern && !*path;
+}
+
+bool router_open(const char *method, const char *path)
+{
+	char name[XRELAY_NAME_LEN + 1];
+	size_t i;
+
+	if (!strncmp(path, "/v1/", 4))
+		path += 3;
+	if (!strcmp(method, "HEAD"))
+		method = "GET";
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].open && !strcmp(routes[i].method, method) &&
+		    route_match(routes[i].pattern, path, name, sizeof(name)))
+			return true;
+	return false;
 }
 
 /* Methods in the order Allow lists them. */
@@ -106,6 +124,11 @@ int router_handle(struct store *store, const struct request *req, struct respons
 	if (strstr(hit->pattern, "{name}"))
 		c.name = name;
 
+	/* The open routes read no map: the page is served even while the maps are unusable. */
+	if (hit->open) {
+		hit->fn(&c);
+		return resp->status;
+	}
 	r = store_acquire(store, err, sizeof(err));
 	if (r) {
 		response_errno(resp, r, err);

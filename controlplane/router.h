@@ -30,4 +30,10 @@ struct request {
  */
 int router_handle(struct store *store, const struct request *req, struct response *resp);
 
+/*
+ * Whether @method on @path is answered without the token: only the status page (GET or HEAD
+ * of /), which holds no data. Thread-safe.
+ */
+bool router_open(const char *method, const char *path);
+
 #endif

@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# Installs the npm packages pinned in tests/api/package.json (the OpenAPI linter and the
-# response validator's libraries) into DIR/node_modules, DIR = $1, else $BUILD/node (the
-# Makefile's build directory, default build/ of the repository).
+# Installs the npm packages pinned in a package.json (PKG = $2, default tests/api/package.json:
+# the OpenAPI linter and the response validator's libraries) into DIR/node_modules, DIR = $1,
+# else $BUILD/node (the Makefile's build directory, default build/ of the repository).
 # Quick and silent when the pinned versions are already there; otherwise one line and an
 # `npm install` (no lock file is written: versions are pinned exactly in package.json).
 # Exit 0 when the packages are in place; 1 with a message saying why when not.
@@ -16,7 +16,7 @@ case ${BUILD:-build} in
 *) BUILD_DIR=$REPO/${BUILD:-build} ;;
 esac
 DIR=${1:-$BUILD_DIR/node}
-PKG=$HERE/package.json
+PKG=${2:-$HERE/package.json}
 
 err() {
 	echo "npm-setup: $*" >&2
@@ -71,6 +71,7 @@ set -e
 [ "$rc" -eq 2 ] && err "$need"
 
 mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd)
 # One installer at a time (make -j may start the lint and the validation together).
 if command -v flock >/dev/null 2>&1; then
 	exec 9>"$DIR/.npm-setup.lock"

@@ -500,6 +500,14 @@ class ApiTest(unittest.TestCase):
         st, h, b = s.req("HEAD", "/stats")
         self.assertEqual((st, b), (200, None))
         self.assertTrue(h["content-type"].startswith("application/json"))
+        # the status page: GET and HEAD only, with its Content-Security-Policy
+        st, h, page = s.req("GET", "/")
+        self.assertEqual(st, 200)
+        self.assertIn("<title>xrelay status</title>", page)
+        self.assertTrue(h["content-security-policy"].startswith("default-src 'none'; "))
+        st, h, b = s.req("DELETE", "/")
+        self.problem((st, h, b), 405)
+        self.assertEqual(h["allow"], "GET, HEAD")
 
     def test_schema(self):
         self.assertEqual(self.srv.req("POST", "/channels", FEED_A)[0], 201)
@@ -665,6 +673,14 @@ class TokenTest(unittest.TestCase):
             self.assertEqual(srv.req("POST", "/channels", dict(FEED_A, name="b", port=1))[0],
                              401)
             self.assertEqual(maps_state(PIN + "-tok"), before)
+            # the status page alone is open (GET and HEAD), and holds nothing of the server
+            for path in ("/", "/v1/"):
+                st, h, page = srv.req("GET", path)
+                self.assertEqual((st, h["content-type"]), (200, "text/html; charset=utf-8"))
+                self.assertNotIn("feed-a", page)
+                self.assertEqual(srv.req("HEAD", path)[0], 200)
+            self.assertEqual(srv.req("POST", "/", {}, record=False)[0], 401)
+            self.assertEqual(srv.req("GET", "/stats")[0], 401)
         finally:
             self.assertEqual(srv.stop(), 0)
 

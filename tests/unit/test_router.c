@@ -105,8 +105,12 @@ static const struct row rows[] = {
 	{ "POST", "/channels/feed-a", JSON, "{}", .status = 405,
 	  .header = "GET, HEAD, PATCH, DELETE" },
 	{ "DELETE", "/v1/healthz", NULL, NULL, .status = 405, .header = "GET, HEAD" },
+	/* The status page: GET and HEAD only. */
+	{ "GET", "/", NULL, NULL, .status = 200 },
+	{ "HEAD", "/v1/", NULL, NULL, .status = 200 },
+	{ "DELETE", "/", NULL, NULL, .status = 405, .header = "GET, HEAD" },
 	/* No resource. */
-	{ "GET", "/", NULL, NULL, .status = 404 },
+	{ "GET", "//", NULL, NULL, .status = 404 },
 	{ "GET", "/v1", NULL, NULL, .status = 404 },
 	{ "GET", "/v2/channels", NULL, NULL, .status = 404 },
 	{ "GET", "/channels/", NULL, NULL, .status = 404 },
@@ -197,6 +201,11 @@ static void test_table(void **state)
 				 r->detail, (int)resp.body_len, resp.body ? resp.body : "");
 		if (st == 200 && !strcmp(r->path, "/metrics"))
 			assert_string_equal(resp.content_type, "text/plain; version=0.0.4");
+		if (st == 200 && !strcmp(r->path, "/")) {
+			assert_string_equal(resp.content_type, "text/html; charset=utf-8");
+			assert_non_null(resp.headers);
+			assert_string_equal(resp.headers[0], "Content-Security-Policy");
+		}
 		response_reset(&resp);
 	}
 	store_free(s);
@@ -384,7 +393,27 @@ static void test_maps_unusable(void **state)
 	response_reset(&resp);
 	assert_int_equal(handle(s, "POST", "/stats", NULL, NULL, false, &resp), 405);
 	response_reset(&resp);
+	/* The status page reads no map: it is there to show the 503 of /stats. */
+	assert_int_equal(handle(s, "GET", "/", NULL, NULL, false, &resp), 200);
+	response_reset(&resp);
 	store_free(s);
+}
+
+/* Only the status page is answered without the token. */
+static void test_open(void **state)
+{
+	(void)state;
+	assert_true(router_open("GET", "/"));
+	assert_true(router_open("HEAD", "/"));
+	assert_true(router_open("GET", "/v1/"));
+	assert_false(router_open("POST", "/"));
+	assert_false(router_open("DELETE", "/"));
+	assert_false(router_open("GET", "//"));
+	assert_false(router_open("GET", "/stats"));
+	assert_false(router_open("GET", "/healthz"));
+	assert_false(router_open("GET", "/channels"));
+	assert_false(router_open("GET", "/v1/channels/x"));
+	assert_false(router_open("GET", "/index.html"));
 }
 
 static int setup(void **state)
@@ -398,10 +427,9 @@ static int setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_ids_exhausted),
-		cmocka_unit_test(test_maps_unusable),
-		cmocka_unit_test(test_conditional),
+		cmocka_unit_test(test_table),	      cmocka_unit_test(test_ids_exhausted),
+		cmocka_unit_test(test_maps_unusable), cmocka_unit_test(test_conditional),
+		cmocka_unit_test(test_open),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, setup, testenv_group_teardown);
