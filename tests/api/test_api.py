@@ -507,7 +507,9 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertEqual((sc["type"], sc["name"], sc["namespace"]), ("record", "Packet", "xrelay"))
         self.assertEqual([(f["name"], f["type"]) for f in sc["fields"]],
-                         [("seq", "long"), ("ts_ns", "long"), ("src_addr", "bytes"),
+                         [("seq", "long"),
+                          ("ts_ns", {"type": "long", "logicalType": "timestamp-nanos"}),
+                          ("src_addr", "bytes"),
                           ("src_port", "int"), ("dst_addr", "bytes"), ("dst_port", "int"),
                           ("payload", "bytes")])
 
