@@ -67,13 +67,27 @@ static void shard_report(struct shard *s, const struct writer_report *rep)
 	}
 }
 
+/* The codec of @cfg's files: its own, or the dataplane's --codec. */
+static enum ocf_codec shard_codec(const struct dp *dp, const struct xrelay_channel_cfg *cfg)
+{
+	switch (cfg->codec) {
+	case XRELAY_CODEC_NULL:
+		return OCF_CODEC_NULL;
+	case XRELAY_CODEC_DEFLATE:
+		return OCF_CODEC_DEFLATE;
+	case XRELAY_CODEC_SNAPPY:
+		return OCF_CODEC_SNAPPY;
+	}
+	return dp->o.codec;
+}
+
 int shard_open(const struct dp *dp, struct io_uring *ring, const struct xrelay_channel_cfg *cfg,
 	       unsigned int queue, struct xrelay_dp_chan_stats *st, struct shard **ret)
 {
 	struct writer_opts o = {
 		.channel = cfg->name,
 		.queue = queue,
-		.codec = dp->o.codec,
+		.codec = shard_codec(dp, cfg),
 		.rotate_bytes = cfg->rotate_bytes ? cfg->rotate_bytes : dp->o.rotate_bytes,
 		.rotate_ns = (cfg->rotate_seconds ? cfg->rotate_seconds : dp->o.rotate_seconds) *
 			     1000000000ull,

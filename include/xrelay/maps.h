@@ -54,6 +54,21 @@ enum {
 
 enum {
 	XRELAY_FMT_ENVELOPE = 0, /* xrelay.Packet records */
+	XRELAY_FMT_DATUM = 1,	 /* each datagram one datum of the channel's schema (schemas map) */
+};
+
+/* A channel's block codec (channel_cfg.codec). */
+enum {
+	XRELAY_CODEC_DEFAULT = 0, /* the dataplane's --codec */
+	XRELAY_CODEC_NULL = 1,
+	XRELAY_CODEC_DEFLATE = 2,
+	XRELAY_CODEC_SNAPPY = 3,
+};
+
+/* What precedes a datum channel's datum in each datagram (channel_cfg.prefix). */
+enum {
+	XRELAY_PREFIX_NONE = 0,
+	XRELAY_PREFIX_CONFLUENT = 1, /* magic byte 0, then the 4-byte big-endian schema id */
 };
 
 /*
@@ -73,7 +88,26 @@ struct xrelay_channel_cfg {
 	__u64 rotate_bytes;   /* 0 = dataplane default */
 	__u32 rotate_seconds; /* 0 = dataplane default */
 	__u32 format;	      /* XRELAY_FMT_* */
-	__u32 reserved[16];
+	__u32 reserved[4];    /* retention's (issue 11) */
+	__u32 codec;	      /* XRELAY_CODEC_* */
+	__u32 prefix;	      /* XRELAY_PREFIX_* (datum channels) */
+	__u32 schema_id;      /* XRELAY_PREFIX_CONFLUENT: the id the prefix must carry */
+	__u32 schema_len;     /* datum channels: bytes of the schema in the schemas map */
+	__u32 reserved2[8];
+};
+
+/*
+ * schemas (HASH, BPF_F_NO_PREALLOC, by channel id): a datum channel's Avro schema (compact
+ * JSON), written by editors before the channel's key is published, deleted when its id is
+ * released; only datum channels take memory. created_ns ties it to one incarnation of the id.
+ * Never read by the XDP program.
+ */
+#define XRELAY_SCHEMA_MAX (32u * 1024 - 16) /* bytes of schema JSON at most */
+struct xrelay_schema {
+	__u64 created_ns; /* channel_cfg.created_ns of the channel it belongs to */
+	__u32 len;	  /* bytes in json (no NUL) */
+	__u32 pad;
+	char json[XRELAY_SCHEMA_MAX];
 };
 
 /* channel_stats (PERCPU_ARRAY by channel id): written by the XDP program only. */
@@ -254,7 +288,9 @@ struct xrelay_meta {
 	X(QUEUE_STATS, xrelay_qstats, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_queue_stats,      \
 	  XRELAY_MAX_QUEUES, BPF_F_MMAPABLE)                                                     \
 	X(META, xrelay_meta, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_meta, 1, BPF_F_MMAPABLE)   \
-	X(XSKS, xrelay_xsks, BPF_MAP_TYPE_XSKMAP, __u32, __u32, XRELAY_MAX_QUEUES, 0)
+	X(XSKS, xrelay_xsks, BPF_MAP_TYPE_XSKMAP, __u32, __u32, XRELAY_MAX_QUEUES, 0)            \
+	X(SCHEMAS, xrelay_schemas, BPF_MAP_TYPE_HASH, __u32, struct xrelay_schema,               \
+	  XRELAY_MAX_CHANNELS, BPF_F_NO_PREALLOC)
 
 enum xrelay_map_id {
 #define XRELAY_MAP_ENUM(id, name, type, key, value, max, flags) XRELAY_MAP_##id,
@@ -275,5 +311,6 @@ _Static_assert(XRELAY_DROP__MAX <= XRELAY_DROP_SLOTS, "drop causes fit their slo
 _Static_assert(sizeof(struct xrelay_dest_stats) == 40, "xrelay_dest_stats layout");
 _Static_assert(sizeof(struct xrelay_queue_stats) == 64, "xrelay_queue_stats layout");
 _Static_assert(sizeof(struct xrelay_meta) == 128, "xrelay_meta layout");
+_Static_assert(sizeof(struct xrelay_schema) == 32u * 1024, "xrelay_schema layout");
 
 #endif /* XRELAY_MAPS_H */
