@@ -179,6 +179,7 @@ enum {
 	XRELAY_REJECT_BAD_VARINT,    /* a long or int longer than its encoding allows */
 	XRELAY_REJECT_BAD_PREFIX,    /* the Confluent prefix missing or not the channel's */
 	XRELAY_REJECT_TOO_DEEP,	     /* nesting past the validator's depth bound */
+	XRELAY_REJECT_BAD_VALUE,     /* a boolean not 0 or 1, a string not UTF-8 */
 	XRELAY_REJECT__MAX,
 };
 
