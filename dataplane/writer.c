@@ -285,6 +285,7 @@ static int file_open(struct writer *w, __u64 now_ns, struct writer_report *rep)
 		.queue = w->o.queue,
 		.start_ns = (int64_t)now_ns,
 		.codec = w->o.codec,
+		.schema = w->o.schema,
 	};
 	struct wfile *wf = calloc(1, sizeof(*wf));
 	int r;
