@@ -20,6 +20,7 @@ uncompressing and checking the CRC32, for snappy), and end with the header's syn
 that way must equal the DataFileReader's. A violation prints "avro_read.py: FILE: reason" on
 stderr and exits 1 (2 for usage errors). Output for files before a failing one is complete.
 """
+import decimal
 import io
 import json
 import sys
@@ -38,7 +39,9 @@ warnings.simplefilter("ignore", avro.errors.IgnoredLogicalType)
 
 
 def plain(v):
-    """A datum as JSON-serialisable data, bytes as hex."""
+    """A datum as JSON-serialisable data, bytes as hex, decimals as their text."""
+    if isinstance(v, decimal.Decimal):
+        return str(v)
     if isinstance(v, (bytes, bytearray)):
         return bytes(v).hex()
     if isinstance(v, dict):
