@@ -71,7 +71,8 @@ RELIABILITY_TESTS := $(sort $(wildcard tests/reliability/test_*.sh))
 
 # Tests that are scripts; they find the build through $BUILD.
 SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
-	tests/api/test_api.py tests/fuzz/test_fuzz.sh $(NET_TESTS) $(RELIABILITY_TESTS)
+	tests/api/test_api.py tests/fuzz/test_fuzz.sh tests/fuzz/test_fuzz_datum.sh $(NET_TESTS) \
+	$(RELIABILITY_TESTS)
 
 # The libFuzzer harness of the API's request handler: its own clang build with sanitizers.
 FUZZ := $(BUILD)/fuzz/fuzz_router
@@ -81,11 +82,14 @@ FUZZ_SRCS := tests/fuzz/fuzz_router.c $(addprefix controlplane/,router.c store.c
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-fsanitize=fuzzer,address,undefined -Iinclude -Icontrolplane -Itests/util -I$(BUILD)
 FUZZ_SECONDS ?= 600
+# The datum validator's harness (tests/fuzz/fuzz_datum.c), the same way.
+FUZZ_DATUM := $(BUILD)/fuzz/fuzz_datum
+FUZZ_DATUM_SRCS := tests/fuzz/fuzz_datum.c lib/datum.c
 
 FORMAT_SRCS := $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
 
 .PHONY: all deps test check soak bench demo fuzz format format-check clean
-all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ) $(NET_TOOLS)
+all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ) $(FUZZ_DATUM) $(NET_TOOLS)
 
 deps:
 	$(Q)sh scripts/deps.sh
@@ -155,6 +159,11 @@ $(FUZZ): $(FUZZ_SRCS) $(BPF_SKEL) $(wildcard include/xrelay/*.h controlplane/*.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@ $(LDLIBS)
 
+$(FUZZ_DATUM): $(FUZZ_DATUM_SRCS) include/xrelay/datum.h include/xrelay/maps.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_DATUM_SRCS) -o $@ -ljansson
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
@@ -177,8 +186,9 @@ demo: deps
 	$(Q)BUILD=$(BUILD) bash tests/net/demo.sh
 
 fuzz: deps
-	$(Q)$(MAKE) --no-print-directory $(FUZZ)
+	$(Q)$(MAKE) --no-print-directory $(FUZZ) $(FUZZ_DATUM)
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/test_fuzz.sh
+	$(Q)BUILD=$(BUILD) FUZZ_DATUM_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/test_fuzz_datum.sh
 
 check: test
 
