@@ -102,6 +102,17 @@ static int node_new(struct compiler *c, enum kind k, uint32_t *ret)
 	return 0;
 }
 
+/* Room for @n children (a record's fields, a union's branches) in kids[]. */
+static int kids_take(struct compiler *c, size_t n, uint32_t *ret_first)
+{
+	if (c->p->nkids + n > DATUM_NODES_MAX)
+		return fail(c, "the schema has more than %d union branches and fields",
+			    DATUM_NODES_MAX);
+	*ret_first = c->p->nkids;
+	c->p->nkids += (uint32_t)n;
+	return 0;
+}
+
 /* An Avro name: [A-Za-z_][A-Za-z0-9_]*, or dotted ones when @dotted. */
 static bool name_ok(const char *s, bool dotted)
 {
@@ -249,20 +260,17 @@ static int compile_union(struct compiler *c, const json_t *s, const char *ns, un
 			 uint32_t *ret)
 {
 	size_t i, j, n = json_array_size(s);
-	uint32_t me = 0, first, b;
+	uint32_t me = 0, first = 0, b;
 	char step[24];
 	int r;
 
 	if (!n)
 		return fail(c, "a union needs at least one branch");
 	r = node_new(c, K_UNION, &me);
+	if (!r)
+		r = kids_take(c, n, &first);
 	if (r)
 		return r;
-	if (c->p->nkids + n > DATUM_NODES_MAX)
-		return fail(c, "the schema has more than %d union branches and fields",
-			    DATUM_NODES_MAX);
-	first = c->p->nkids;
-	c->p->nkids += (uint32_t)n;
 	for (i = 0; i < n; i++) {
 		const json_t *bs = json_array_get(s, i);
 
@@ -301,7 +309,7 @@ static int compile_record(struct compiler *c, const json_t *s, const char *ns, u
 	const json_t *fields = json_object_get(s, "fields");
 	char inner[256], step[40];
 	size_t i, j, n;
-	uint32_t me = 0, first, f;
+	uint32_t me = 0, first = 0, f;
 	int r;
 
 	r = name_define(c, s, ns, K_RECORD, inner, sizeof(inner), &me);
@@ -312,11 +320,9 @@ static int compile_record(struct compiler *c, const json_t *s, const char *ns, u
 		return fail(c, "a record needs a \"fields\" array");
 	}
 	n = json_array_size(fields);
-	if (c->p->nkids + n > DATUM_NODES_MAX)
-		return fail(c, "the schema has more than %d union branches and fields",
-			    DATUM_NODES_MAX);
-	first = c->p->nkids;
-	c->p->nkids += (uint32_t)n;
+	r = kids_take(c, n, &first);
+	if (r)
+		return r;
 	for (i = 0; i < n; i++) {
 		const json_t *fd = json_array_get(fields, i), *fn = json_object_get(fd, "name");
 

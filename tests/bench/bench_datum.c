@@ -15,23 +15,11 @@
 #include <time.h>
 
 #include "../../dataplane/ocf.h"
+#include "mdschema.h"
 #include "xrelay/datum.h"
 
 #define NDATUM 256 /* distinct datums, and records a block */
 #define ROUNDS 3
-
-#define MD_SCHEMA                                                                           \
-	"{\"type\":\"record\",\"name\":\"Quote\",\"namespace\":\"md\",\"fields\":["         \
-	"{\"name\":\"seq\",\"type\":\"long\"},"                                             \
-	"{\"name\":\"side\",\"type\":{\"type\":\"enum\",\"name\":\"Side\","                 \
-	"\"symbols\":[\"BID\",\"ASK\"]}},"                                                  \
-	"{\"name\":\"price\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","     \
-	"\"precision\":12,\"scale\":4}},"                                                   \
-	"{\"name\":\"symbol\",\"type\":\"string\"},"                                        \
-	"{\"name\":\"venue\",\"type\":[\"null\",\"string\"]},"                              \
-	"{\"name\":\"levels\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\"," \
-	"\"name\":\"Level\",\"fields\":[{\"name\":\"px\",\"type\":\"long\"},"               \
-	"{\"name\":\"qty\",\"type\":\"int\"}]}}}]}"
 
 struct datum {
 	uint8_t b[160];

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mdschema.h"
 #include "xrelay/datum.h"
 #include "xrelay/maps.h"
 
@@ -27,17 +28,7 @@ static const char *const schemas[] = {
 	"{\"name\":\"n\",\"type\":[\"null\",\"L\"]}]}",
 	"{\"type\":\"record\",\"name\":\"E\",\"fields\":[]}",
 	"{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"E\",\"fields\":[]}}",
-	"{\"type\":\"record\",\"name\":\"Quote\",\"namespace\":\"md\",\"fields\":["
-	"{\"name\":\"seq\",\"type\":\"long\"},"
-	"{\"name\":\"side\",\"type\":{\"type\":\"enum\",\"name\":\"Side\","
-	"\"symbols\":[\"BID\",\"ASK\"]}},"
-	"{\"name\":\"price\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","
-	"\"precision\":12,\"scale\":4}},"
-	"{\"name\":\"symbol\",\"type\":\"string\"},"
-	"{\"name\":\"venue\",\"type\":[\"null\",\"string\"]},"
-	"{\"name\":\"levels\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
-	"\"name\":\"Level\",\"fields\":[{\"name\":\"px\",\"type\":\"long\"},"
-	"{\"name\":\"qty\",\"type\":\"int\"}]}}}]}",
+	MD_SCHEMA,
 };
 #define NSCHEMAS (sizeof(schemas) / sizeof(schemas[0]))
 

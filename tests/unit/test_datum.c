@@ -16,20 +16,8 @@
 #include <cmocka.h>
 
 #include "xrelay/datum.h"
+#include "mdschema.h"
 #include "xrelay/maps.h"
-
-#define MD_SCHEMA                                                                           \
-	"{\"type\":\"record\",\"name\":\"Quote\",\"namespace\":\"md\",\"fields\":["         \
-	"{\"name\":\"seq\",\"type\":\"long\"},"                                             \
-	"{\"name\":\"side\",\"type\":{\"type\":\"enum\",\"name\":\"Side\","                 \
-	"\"symbols\":[\"BID\",\"ASK\"]}},"                                                  \
-	"{\"name\":\"price\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","     \
-	"\"precision\":12,\"scale\":4}},"                                                   \
-	"{\"name\":\"symbol\",\"type\":\"string\"},"                                        \
-	"{\"name\":\"venue\",\"type\":[\"null\",\"string\"],\"default\":null},"             \
-	"{\"name\":\"levels\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\"," \
-	"\"name\":\"Level\",\"fields\":[{\"name\":\"px\",\"type\":\"long\"},"               \
-	"{\"name\":\"qty\",\"type\":\"int\"}]}}}]}"
 
 static struct datum_prog *compile_ok(const char *json)
 {
