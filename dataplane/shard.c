@@ -286,7 +286,7 @@ static void record_datum(struct shard *s, __u64 seq, __u64 ts_ns, const struct f
 	}
 	if (datum_check(s->prog, p, n, &why))
 		goto reject;
-	r = writer_add(s->out[0].wr, s->ring, p, n, NULL, 0, now_ns, &rep);
+	r = writer_add(s->out[0].wr, s->ring, NULL, 0, p, n, now_ns, &rep);
 	if (r == -ENOBUFS)
 		stats_add(&s->st->drops[XRELAY_DROP_BUFFER_FULL], 1);
 	else if (r)

@@ -141,6 +141,10 @@ for ch, codec, conf in (("md-n", "null", False), ("md-d", "deflate", False),
     st = json.load(open(os.path.join(tmp, "stats-%s.json" % ch)))
     classes = sent["confluent"]["bad"] if conf else sent["bad"]
     byclass = {k: len(v) for k, v in classes.items()}
+    good_bytes = sum(len(h) // 2 for h in sent["good_hex"])
+    check(st["recorded_bytes"] == good_bytes,
+          "%s: recorded_bytes %d: the datums' bytes (%d), prefix stripped" %
+          (ch, st["recorded_bytes"], good_bytes))
     check(st["recorded_packets"] == len(sent["good"]) and st["rejected_packets"] == len(want)
           and all(st["rejected"][k] == n for k, n in byclass.items())
           and sum(st["rejected"].values()) == len(want),
