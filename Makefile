@@ -84,7 +84,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 FUZZ_SECONDS ?= 600
 # The datum validator's harness (tests/fuzz/fuzz_datum.c), the same way.
 FUZZ_DATUM := $(BUILD)/fuzz/fuzz_datum
-FUZZ_DATUM_SRCS := tests/fuzz/fuzz_datum.c lib/datum.c
+FUZZ_DATUM_SRCS := tests/fuzz/fuzz_datum.c lib/datum.c lib/datum_check.c
 
 FORMAT_SRCS := $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
 
@@ -159,7 +159,7 @@ $(FUZZ): $(FUZZ_SRCS) $(BPF_SKEL) $(wildcard include/xrelay/*.h controlplane/*.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@ $(LDLIBS)
 
-$(FUZZ_DATUM): $(FUZZ_DATUM_SRCS) include/xrelay/datum.h include/xrelay/maps.h
+$(FUZZ_DATUM): $(FUZZ_DATUM_SRCS) include/xrelay/datum.h include/xrelay/maps.h lib/datum_int.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_DATUM_SRCS) -o $@ -ljansson
