@@ -2,8 +2,8 @@
 /*
  * Datum schemas and their validator (xrelay/datum.h): schemas refused with the path of their
  * fault, and datums of a market-data-like schema accepted or refused with the right reason.
- * Agreement with python3-avro is the fuzz harness's (tests/fuzz/fuzz_datum.c) and the datum
- * scenario's (tests/net/test_datum.sh).
+ * Datums python3-avro encodes are checked end to end by tests/net/test_datum.sh; random bytes
+ * and schemas by the fuzz harness (tests/fuzz/fuzz_datum.c).
  */
 #include <errno.h>
 #include <stdarg.h>
