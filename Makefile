@@ -28,7 +28,7 @@ ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS ?= -O2 -g
 XCFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Itests/util -I$(BUILD) -MMD -MP
-LDLIBS := -lmicrohttpd -ljansson -luring -lxdp -lbpf -lelf -lz -lpthread
+LDLIBS := -lmicrohttpd -ljansson -luring -lxdp -lbpf -lelf -lsnappy -lz -lpthread
 ifneq ($(SANITIZE),)
 XCFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -86,8 +86,9 @@ SOCKET_NET_TESTS := $(addprefix XR_MODE=socket:tests/net/test_,e2e.sh live_chann
 
 # Tests that are scripts; they find the build through $BUILD.
 SCRIPT_TESTS := tests/api/test_validate_selftest.sh tests/api/lint-openapi.sh \
-	tests/api/test_api.py tests/fuzz/test_fuzz.sh tests/deploy/test_manifests.sh $(NET_TESTS) \
-	$(SOCKET_NET_TESTS) $(READ_TESTS) $(RELIABILITY_TESTS) $(sort $(wildcard tests/install/test_*.sh))
+	tests/api/test_api.py tests/fuzz/test_fuzz.sh tests/fuzz/test_fuzz_datum.sh \
+	tests/deploy/test_manifests.sh $(NET_TESTS) $(SOCKET_NET_TESTS) $(READ_TESTS) $(RELIABILITY_TESTS) \
+	$(sort $(wildcard tests/install/test_*.sh))
 
 # The libFuzzer harness of the API's request handler: its own clang build with sanitizers.
 FUZZ := $(BUILD)/fuzz/fuzz_router
@@ -97,6 +98,9 @@ FUZZ_SRCS := tests/fuzz/fuzz_router.c $(addprefix controlplane/,router.c store.c
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-fsanitize=fuzzer,address,undefined -Iinclude -Icontrolplane -Itests/util -I$(BUILD)
 FUZZ_SECONDS ?= 600
+# The datum validator's harness (tests/fuzz/fuzz_datum.c), the same way.
+FUZZ_DATUM := $(BUILD)/fuzz/fuzz_datum
+FUZZ_DATUM_SRCS := tests/fuzz/fuzz_datum.c lib/datum.c lib/datum_check.c
 
 FORMAT_SRCS := $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
 
@@ -117,7 +121,7 @@ UNIT_INS := $(wildcard dist/systemd/*.in)
 MAN_NAMES := $(foreach m,$(MANS),'$(basename $(notdir $(m)))($(subst .,,$(suffix $(m))))')
 
 .PHONY: all deps test check soak bench demo fuzz format format-check clean install uninstall
-all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ) $(NET_TOOLS) $(READ_TOOLS) $(MANS)
+all: $(BPF_SKEL) $(LIBS) $(PROGS) $(TESTS) $(BENCHES) $(FUZZ) $(FUZZ_DATUM) $(NET_TOOLS) $(READ_TOOLS) $(MANS)
 
 deps:
 	$(Q)sh scripts/deps.sh
@@ -210,6 +214,11 @@ $(FUZZ): $(FUZZ_SRCS) $(BPF_SKEL) $(PAGE_H) $(wildcard include/xrelay/*.h contro
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@ $(LDLIBS)
 
+$(FUZZ_DATUM): $(FUZZ_DATUM_SRCS) include/xrelay/datum.h include/xrelay/maps.h lib/datum_int.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_DATUM_SRCS) -o $@ -ljansson
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
@@ -233,8 +242,9 @@ demo: deps
 	$(Q)BUILD=$(BUILD) XR_MODE=$(MODE) bash tests/net/demo.sh
 
 fuzz: deps
-	$(Q)$(MAKE) --no-print-directory $(FUZZ)
+	$(Q)$(MAKE) --no-print-directory $(FUZZ) $(FUZZ_DATUM)
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/test_fuzz.sh
+	$(Q)BUILD=$(BUILD) FUZZ_DATUM_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/test_fuzz_datum.sh
 
 check: test
 

@@ -21,11 +21,13 @@
 #define EVERY_MAX 1000000
 #define TTL_MAX 255
 
-static const char *const chan_fields[] = { "name",	   "port",	"addr", "record",
-					   "destinations", "retention", NULL };
-static const char *const patch_fields[] = { "name",	    "port",	 "addr", "record",
-					    "destinations", "retention", "id",	 "created_at",
-					    "generation",   NULL };
+static const char *const chan_fields[] = { "name",	   "port",	"addr",	     "record",
+					   "destinations", "retention", "format",    "schema",
+					   "codec",	   "prefix",	"schema_id", NULL };
+static const char *const patch_fields[] = { "name",	    "port",	 "addr",   "record",
+					    "destinations", "retention", "id",	   "created_at",
+					    "generation",   "format",	 "schema", "codec",
+					    "prefix",	    "schema_id", NULL };
 static const char *const dest_fields[] = { "addr", "port", "every", "ttl", "interface", NULL };
 
 /*
@@ -301,10 +303,15 @@ int api_channel_parse(const char *body, size_t len, struct xrelay_channel_cfg *c
 	root = body_load(body, len, err);
 	if (!root)
 		return -1;
-	if (check_unknown(root, chan_fields, "name, port, addr, record, destinations, retention",
-			  err))
+	if (check_unknown(
+		    root, chan_fields,
+		    "name, port, addr, record, destinations, retention, format, schema, codec, "
+		    "prefix, schema_id",
+		    err))
 		goto out_free;
 	if (parse_name(json_object_get(root, "name"), c.name, err))
+		goto out_free;
+	if (api_fileformat_parse(root, &c, err))
 		goto out_free;
 	if (parse_port(json_object_get(root, "port"), "port", &c.key.port, err))
 		goto out_free;
@@ -395,7 +402,7 @@ int api_channel_patch(const char *body, size_t len, struct xrelay_channel_cfg *c
 			goto out_free;
 		}
 	}
-	if (check_same(root, cfg, err))
+	if (check_same(root, cfg, err) || api_fileformat_patch(root, cfg, err))
 		goto out_free;
 	v = json_object_get(root, "record");
 	if (json_is_null(v))
@@ -471,6 +478,7 @@ json_t *api_channel_to_json(const struct xrelay_channel_cfg *cfg, __u32 id)
 	bad |= json_object_set_new(o, "created_at", json_string(created));
 	/* Generations count edits; 2^63 of them cannot happen, so the cast cannot go negative. */
 	bad |= json_object_set_new(o, "generation", json_integer((json_int_t)cfg->generation));
+	bad |= api_fileformat_to_json(cfg, o);
 	if (bad) {
 		json_decref(o);
 		return NULL;

@@ -32,6 +32,10 @@ const struct api_counter api_chan_counters[] = {
 	  TOTALS(dp.recorded_bytes) },
 	{ "not_recorded_packets", "Packets taken while the channel's recording was off.",
 	  TOTALS(dp.not_recorded) },
+	{ "rejected_packets",
+	  "Datum channels: datagrams that were not one datum of the schema, recorded in the "
+	  "channel's rejected files.",
+	  TOTALS(dp.rejected) },
 	{ "sent_packets", "Datagrams re-sent, over all destinations.", TOTALS(dp.sent_packets) },
 	{ "sent_bytes", "Payload bytes re-sent, over all destinations.", TOTALS(dp.sent_bytes) },
 	{ "write_errors", "Failed block writes (retried).", TOTALS(dp.write_errors) },
@@ -82,6 +86,33 @@ const size_t api_drop_causes_n = ARRAY_SIZE(api_drop_causes);
  */
 _Static_assert(ARRAY_SIZE(api_drop_causes) == 2 + (XRELAY_DROP__MAX - 1) + 1,
 	       "api_drop_causes must name every record-path XRELAY_DROP_* cause");
+
+/* Why a datum channel's datagram was rejected (the validator's classes). */
+const struct api_counter api_reject_reasons[] = {
+	[XRELAY_REJECT_TRUNCATED] = { "truncated", "the datagram ended inside the datum",
+				      TOTALS(dp.rejected_why[XRELAY_REJECT_TRUNCATED]) },
+	[XRELAY_REJECT_TRAILING] = { "trailing_bytes", "bytes left after one whole datum",
+				     TOTALS(dp.rejected_why[XRELAY_REJECT_TRAILING]) },
+	[XRELAY_REJECT_BAD_UNION] = { "bad_union", "a union branch index out of range",
+				      TOTALS(dp.rejected_why[XRELAY_REJECT_BAD_UNION]) },
+	[XRELAY_REJECT_BAD_LENGTH] = { "bad_length",
+				       "a negative or impossible length or block count",
+				       TOTALS(dp.rejected_why[XRELAY_REJECT_BAD_LENGTH]) },
+	[XRELAY_REJECT_BAD_ENUM] = { "bad_enum", "an enum symbol index out of range",
+				     TOTALS(dp.rejected_why[XRELAY_REJECT_BAD_ENUM]) },
+	[XRELAY_REJECT_BAD_VARINT] = { "bad_varint", "an int or long longer than its encoding",
+				       TOTALS(dp.rejected_why[XRELAY_REJECT_BAD_VARINT]) },
+	[XRELAY_REJECT_BAD_PREFIX] = { "bad_prefix",
+				       "the Confluent prefix missing or naming another schema",
+				       TOTALS(dp.rejected_why[XRELAY_REJECT_BAD_PREFIX]) },
+	[XRELAY_REJECT_TOO_DEEP] = { "too_deep", "nesting past the validator's bound",
+				     TOTALS(dp.rejected_why[XRELAY_REJECT_TOO_DEEP]) },
+	[XRELAY_REJECT_BAD_VALUE] = { "bad_value", "a boolean not 0 or 1, a string not UTF-8",
+				      TOTALS(dp.rejected_why[XRELAY_REJECT_BAD_VALUE]) },
+};
+const size_t api_reject_reasons_n = ARRAY_SIZE(api_reject_reasons);
+_Static_assert(ARRAY_SIZE(api_reject_reasons) == XRELAY_REJECT__MAX,
+	       "api_reject_reasons must name every XRELAY_REJECT_* reason");
 
 const struct api_counter api_dest_counters[] = {
 	{ "selected", "Copies meant for the destination.", DEST(selected) },
@@ -176,9 +207,9 @@ static json_t *dests_to_json(const struct mapctl_chan_totals *t,
 
 json_t *api_stats_to_json(const struct mapctl_chan_totals *t, const struct xrelay_channel_cfg *cfg)
 {
-	json_t *o = json_object(), *drops = json_object();
+	json_t *o = json_object(), *drops = json_object(), *why = json_object();
 	__u64 sum = 0, n;
-	int bad = !o || !drops;
+	int bad = !o || !drops || !why;
 	size_t i;
 
 	for (i = 0; !bad && i < api_drop_causes_n; i++) {
@@ -186,14 +217,17 @@ json_t *api_stats_to_json(const struct mapctl_chan_totals *t, const struct xrela
 		sum = sum + n < sum ? UINT64_MAX : sum + n;
 	}
 	bad = bad || counters_set(drops, api_drop_causes, api_drop_causes_n, t);
+	bad = bad || counters_set(why, api_reject_reasons, api_reject_reasons_n, t);
 	if (bad) {
 		json_decref(o);
 		json_decref(drops);
+		json_decref(why);
 		return NULL;
 	}
 	bad |= counters_set(o, api_chan_counters, api_chan_counters_n, t);
 	bad |= json_object_set_new(o, "dropped_packets", counter(sum));
 	bad |= json_object_set_new(o, "drops", drops);
+	bad |= json_object_set_new(o, "rejected", why);
 	bad |= json_object_set_new(o, "destinations", dests_to_json(t, cfg));
 	if (bad) {
 		json_decref(o);

@@ -123,6 +123,23 @@ static bool if_match_fails(const struct request *req, __u64 generation)
  */
 #define CHANNELS_OPEN_WAIT_MS 1000u
 
+/* Add @cfg, with its schema from the request body when it is a datum channel. */
+static int channel_add(struct handler_ctx *c, struct xrelay_channel_cfg *cfg, __u32 *ret_id)
+{
+	char *schema;
+	int n, r;
+
+	if (cfg->format != XRELAY_FMT_DATUM)
+		return store_channel_add(c->store, cfg, ret_id);
+	schema = malloc(XRELAY_SCHEMA_MAX);
+	if (!schema)
+		return -ENOMEM;
+	n = api_fileformat_schema(c->req->body, c->req->body_len, schema, XRELAY_SCHEMA_MAX);
+	r = n < 0 ? n : store_channel_add_datum(c->store, cfg, schema, (size_t)n, ret_id);
+	free(schema);
+	return r;
+}
+
 void channels_post(struct handler_ctx *c)
 {
 	static const char *const types[] = { "application/json", NULL };
@@ -140,7 +157,7 @@ void channels_post(struct handler_ctx *c)
 	}
 	if (!interfaces_exist(c, &cfg))
 		return;
-	r = store_channel_add(c->store, &cfg, &id);
+	r = channel_add(c, &cfg, &id);
 	if (r == -EADDRINUSE) {
 		struct xrelay_channel_cfg owner = {};
 		char addr[64];
@@ -312,7 +329,22 @@ void channels_schema(struct handler_ctx *c)
 	struct xrelay_channel_cfg cfg;
 	json_error_t jerr;
 
-	if (channels_find(c, &cfg) < 0)
+	char *buf;
+	int id, n;
+
+	id = channels_find(c, &cfg);
+	if (id < 0)
 		return;
-	response_json(c->resp, 200, json_loads(XRELAY_PACKET_SCHEMA, 0, &jerr));
+	if (cfg.format != XRELAY_FMT_DATUM) {
+		response_json(c->resp, 200, json_loads(XRELAY_PACKET_SCHEMA, 0, &jerr));
+		return;
+	}
+	buf = malloc(XRELAY_SCHEMA_MAX);
+	n = buf ? store_schema_get(c->store, (__u32)id, cfg.created_ns, buf, XRELAY_SCHEMA_MAX)
+		: -ENOMEM;
+	if (n < 0)
+		response_errno(c->resp, n, "the channel's schema");
+	else
+		response_json(c->resp, 200, json_loadb(buf, (size_t)n, JSON_DECODE_ANY, &jerr));
+	free(buf);
 }

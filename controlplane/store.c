@@ -234,6 +234,17 @@ int store_channel_add(struct store *s, struct xrelay_channel_cfg *cfg, __u32 *re
 	return mapctl_channel_add(s->m, cfg, ret_id);
 }
 
+int store_channel_add_datum(struct store *s, struct xrelay_channel_cfg *cfg, const char *schema,
+			    size_t len, __u32 *ret_id)
+{
+	return mapctl_channel_add_datum(s->m, cfg, schema, len, ret_id);
+}
+
+int store_schema_get(struct store *s, __u32 id, __u64 created_ns, char *buf, size_t buflen)
+{
+	return mapctl_schema_get(s->m, id, created_ns, buf, buflen);
+}
+
 int store_channel_owner(struct store *s, const struct xrelay_chan_key *key,
 			struct xrelay_channel_cfg *cfg)
 {

@@ -51,6 +51,13 @@ void store_release(struct store *s);
  */
 int store_channel_add(struct store *s, struct xrelay_channel_cfg *cfg, __u32 *ret_id);
 
+/* store_channel_add of a datum channel with its schema (see mapctl_channel_add_datum). */
+int store_channel_add_datum(struct store *s, struct xrelay_channel_cfg *cfg, const char *schema,
+			    size_t len, __u32 *ret_id);
+
+/* Datum channel @id's schema (see mapctl_schema_get): its length in @buf, or -errno. */
+int store_schema_get(struct store *s, __u32 id, __u64 created_ns, char *buf, size_t buflen);
+
 /*
  * The channel that publishes @key: its id with *@cfg filled, or -ENOENT (none, or it went
  * between the two reads) / -errno.

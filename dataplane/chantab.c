@@ -58,7 +58,7 @@ struct shard *chantab_shard_open(struct chantab *t, struct wchan *wc)
 {
 	if (dp_now_mono() < wc->shard_retry_at)
 		return NULL;
-	if (shard_open(t->dp, t->ring, &wc->cfg, t->queue, wc->st, &wc->shard)) {
+	if (shard_open(t->dp, t->ring, wc->id, &wc->cfg, t->queue, wc->st, &wc->shard)) {
 		wc->shard = NULL;
 		wc->shard_retry_at = dp_now_mono() + 1000000000ull;
 	}

@@ -69,7 +69,8 @@ static void usage(FILE *f)
 		"  --rotate-seconds N      start a new file after N seconds (default 3600)\n"
 		"  --flush-ms N            longest a packet waits in memory before its block is\n"
 		"                          written (default 100)\n"
-		"  --codec null|deflate    Avro block codec (default null)\n"
+		"  --codec null|deflate|snappy  Avro block codec of channels that name none\n"
+		"                          (default null)\n"
 		"  --busy-poll             poll the sockets busily (lowest latency, a full core)\n"
 		"  --io-cpus LIST          run the io_uring workers that write the files on these\n"
 		"                          CPUs (default: each on its worker's CPU)\n"
@@ -386,12 +387,8 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'C':
-			if (!strcmp(optarg, "null"))
-				dp.o.codec = OCF_CODEC_NULL;
-			else if (!strcmp(optarg, "deflate"))
-				dp.o.codec = OCF_CODEC_DEFLATE;
-			else {
-				pr_warn("--codec takes null or deflate, got '%s'", optarg);
+			if (ocf_codec_parse(optarg, &dp.o.codec)) {
+				pr_warn("--codec takes null, deflate or snappy, got '%s'", optarg);
 				return 2;
 			}
 			break;

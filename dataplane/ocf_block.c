@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <snappy-c.h>
 #include <zlib.h>
 
 #include "ocf_block.h"
@@ -13,6 +14,7 @@
 #define DEFAULT_MAX_BYTES (256u * 1024)
 #define DEFAULT_MAX_RECORD (XRELAY_PACKET_HDR_MAX + XRELAY_PACKET_PAYLOAD_MAX)
 #define DEFAULT_DEFLATE_LEVEL 1
+#define SNAPPY_CRC_SIZE 4 /* Avro's snappy framing: CRC32 of the uncompressed data, big endian */
 
 struct ocf_block {
 	enum ocf_codec codec;
@@ -28,6 +30,8 @@ struct ocf_block {
 
 	uint8_t *buf; /* [prefix room][data: cap bytes][sync room] */
 	size_t cap;
+	uint8_t *in; /* snappy: the records, compressed at finish (null and deflate: unused) */
+	size_t in_cap;
 	z_stream z;
 	bool z_ready;
 	struct iovec one; /* what finish hands out */
@@ -58,8 +62,14 @@ int ocf_block_new(const struct ocf_block_opts *o, struct ocf_block **ret)
 		goto out_inval;
 	in_cap = b->max_bytes > b->max_record ? b->max_bytes : b->max_record;
 
+	b->in_cap = in_cap;
 	if (b->codec == OCF_CODEC_NULL) {
 		b->cap = in_cap;
+	} else if (b->codec == OCF_CODEC_SNAPPY) {
+		b->in = malloc(in_cap);
+		if (!b->in)
+			goto out_nomem;
+		b->cap = snappy_max_compressed_length(in_cap) + SNAPPY_CRC_SIZE;
 	} else {
 		level = o->deflate_level ? o->deflate_level : DEFAULT_DEFLATE_LEVEL;
 		/* windowBits -15: raw DEFLATE without the zlib wrapper, as Avro wants. */
@@ -87,7 +97,7 @@ size_t ocf_block_footprint(const struct ocf_block *b)
 {
 	/* The buffer, the block, and deflate's state (zlib: about 256 KiB at level 1-9). */
 	return sizeof(*b) + OCF_BLOCK_PREFIX_MAX + b->cap + OCF_SYNC_SIZE +
-	       (b->z_ready ? 268u * 1024 : 0);
+	       (b->z_ready ? 268u * 1024 : 0) + (b->in ? b->in_cap : 0);
 }
 
 void ocf_block_free(struct ocf_block *b)
@@ -96,6 +106,7 @@ void ocf_block_free(struct ocf_block *b)
 		return;
 	if (b->z_ready)
 		(void)deflateEnd(&b->z);
+	free(b->in);
 	free(b->buf);
 	free(b);
 }
@@ -152,8 +163,8 @@ int ocf_block_addv(struct ocf_block *b, const struct iovec *parts, unsigned int 
 			 len > b->max_bytes - b->bytes))
 		return -ENOSPC;
 
-	if (b->codec == OCF_CODEC_NULL) {
-		uint8_t *dst = block_data(b) + b->bytes;
+	if (b->codec != OCF_CODEC_DEFLATE) {
+		uint8_t *dst = (b->in ? b->in : block_data(b)) + b->bytes;
 
 		for (i = 0; i < nparts; i++) {
 			if (parts[i].iov_len)
@@ -209,6 +220,23 @@ int ocf_block_prefix(uint8_t *buf, size_t len, int64_t count, int64_t size)
 	return (int)(n1 + n2);
 }
 
+/* Compress the gathered records into the block's data, then their CRC32, as Avro frames it. */
+static int block_snappy(struct ocf_block *b, size_t *ret_len)
+{
+	size_t clen = b->cap - SNAPPY_CRC_SIZE;
+	uint32_t crc = (uint32_t)crc32(0, b->in, (uInt)b->bytes);
+	uint8_t *p = block_data(b);
+
+	if (snappy_compress((const char *)b->in, b->bytes, (char *)p, &clen) != SNAPPY_OK)
+		return -EIO;
+	p[clen] = (uint8_t)(crc >> 24);
+	p[clen + 1] = (uint8_t)(crc >> 16);
+	p[clen + 2] = (uint8_t)(crc >> 8);
+	p[clen + 3] = (uint8_t)crc;
+	*ret_len = clen + SNAPPY_CRC_SIZE;
+	return 0;
+}
+
 int ocf_block_finish(struct ocf_block *b, const uint8_t sync[OCF_SYNC_SIZE], struct iovec **ret_iov)
 {
 	uint8_t prefix[OCF_BLOCK_PREFIX_MAX], *start;
@@ -229,6 +257,12 @@ int ocf_block_finish(struct ocf_block *b, const uint8_t sync[OCF_SYNC_SIZE], str
 			return r;
 		}
 		data_len = b->cap - b->z.avail_out;
+	} else if (b->codec == OCF_CODEC_SNAPPY) {
+		r = block_snappy(b, &data_len);
+		if (r) {
+			b->broken = true;
+			return r;
+		}
 	} else {
 		data_len = b->bytes;
 	}

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Blocks of the container format: [object count][byte size][records][sync marker], assembled
- * in a buffer each block owns (records copied in, or deflated as they are added), handed out
- * as one iovec to write; and ocf_iov_advance, to resubmit such iovecs after a short write. The
- * file a block goes into and the sync marker it ends with are ocf_file.h's.
+ * in a buffer each block owns (records copied in, deflated as they are added, or snappy
+ * compressed at the end), handed out as one iovec to write; and ocf_iov_advance, to resubmit
+ * such iovecs after a short write. The file a block goes into and its sync marker are
+ * ocf_file.h's.
  */
 #ifndef XRELAY_OCF_BLOCK_H
 #define XRELAY_OCF_BLOCK_H
@@ -26,7 +27,10 @@
  * by the block, so the caller's records may be reused as soon as they are added:
  *  - codec null: records are copied in;
  *  - codec deflate: records are compressed as they are added (raw DEFLATE, zlib windowBits
- *    -15), and the block is [count][compressed size][compressed data][sync].
+ *    -15), and the block is [count][compressed size][compressed data][sync];
+ *  - codec snappy: records are copied into a second buffer and compressed at finish (libsnappy
+ *    has no streaming API), and the block is [count][size][snappy data][CRC32 of the
+ *    uncompressed records, 4 bytes big endian][sync], as the Avro spec frames it.
  * The finished block is one iovec. Life cycle: new -> add... -> finish -> (write completes)
  * -> reset -> add... ; free.
  */
@@ -43,7 +47,8 @@ struct ocf_block_opts {
 
 /*
  * Allocate a block (its buffer of max(max_bytes, max_record) bytes and, for deflate, about
- * 256 KiB of zlib state and an output buffer of that input's deflateBound). Returns 0 and the
+ * 256 KiB of zlib state and an output buffer of that input's deflateBound; for snappy, an
+ * input buffer of that size and an output buffer of snappy_max_compressed_length + 4). Returns 0 and the
  * block in *@ret, -EINVAL (bad options) or -ENOMEM.
  */
 int ocf_block_new(const struct ocf_block_opts *o, struct ocf_block **ret);
@@ -81,7 +86,7 @@ bool ocf_block_full(const struct ocf_block *b);
  * points at an iovec array owned by the block, valid until reset or free; the caller may
  * advance it (ocf_iov_advance) to resubmit after a short write. Returns the number of iovecs
  * (1), -ENODATA (no records: blocks are never empty), -EALREADY
- * (already finished), or -EIO (zlib failed). Never blocks.
+ * (already finished), or -EIO (zlib or snappy failed). Never blocks.
  */
 int ocf_block_finish(struct ocf_block *b, const uint8_t sync[OCF_SYNC_SIZE],
 		     struct iovec **ret_iov);

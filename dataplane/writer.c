@@ -292,6 +292,7 @@ static int file_open(struct writer *w, __u64 now_ns, struct writer_report *rep)
 		.start_ns = (int64_t)now_ns,
 		.codec = w->o.codec,
 		.n_min = w->last_n && w->last_open_s == now_ns / 1000000000u ? w->last_n + 1 : 1,
+		.schema = w->o.schema,
 	};
 	struct wfile *wf = calloc(1, sizeof(*wf));
 	int r;

@@ -27,6 +27,8 @@ struct writer_opts {
 	const char *channel; /* copied */
 	unsigned int queue;
 	enum ocf_codec codec;
+	const char *schema; /* the files' schema (JSON), owned by the caller, outliving the writer;
+			       NULL: xrelay.Packet */
 	__u64 rotate_bytes;
 	__u64 rotate_ns;
 	__u64 flush_ns; /* the longest a record waits in memory before its block is written */

@@ -213,7 +213,8 @@ static __u64 generation_next(const struct xrelay_channel_cfg *all)
 	return max + 1;
 }
 
-int mapctl_channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, __u32 *ret_id)
+static int channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, const char *schema,
+		       size_t schema_len, __u32 *ret_id)
 {
 	struct xrelay_channel_cfg *all;
 	__u32 id, other;
@@ -222,6 +223,9 @@ int mapctl_channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, __u32 *
 	r = cfg_validate(cfg);
 	if (r)
 		return r;
+	if ((cfg->format == XRELAY_FMT_DATUM) != !!schema ||
+	    (schema && (!schema_len || schema_len != cfg->schema_len)))
+		return -EINVAL;
 	all = malloc(sizeof(*all) * XRELAY_MAX_CHANNELS);
 	if (!all)
 		return -ENOMEM;
@@ -256,21 +260,40 @@ int mapctl_channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, __u32 *
 	r = channel_reset(m, id);
 	if (r)
 		goto out_unlock;
-	r = cfg_put(m, id, cfg);
+	/* A datum channel's schema is there before anything can read its config. */
+	r = schema ? mapctl_schema_put(m, id, cfg->created_ns, schema, schema_len) : 0;
 	if (r)
 		goto out_unlock;
+	r = cfg_put(m, id, cfg);
+	if (r)
+		goto out_schema;
 	if (bpf_map_update_elem(m->fds[XRELAY_MAP_CHANNELS], &cfg->key, &id, BPF_NOEXIST)) {
 		r = -errno;
 		(void)cfg_put(m, id, &all[id]);
-		goto out_unlock;
+		goto out_schema;
 	}
 	mapctl_gen_bump(m);
 	*ret_id = id;
+	goto out_unlock;
+out_schema:
+	if (schema)
+		mapctl_schema_delete(m, id);
 out_unlock:
 	mapctl_unlock(m);
 out_free:
 	free(all);
 	return r;
+}
+
+int mapctl_channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, __u32 *ret_id)
+{
+	return channel_add(m, cfg, NULL, 0, ret_id);
+}
+
+int mapctl_channel_add_datum(struct mapctl *m, struct xrelay_channel_cfg *cfg, const char *schema,
+			     size_t len, __u32 *ret_id)
+{
+	return channel_add(m, cfg, schema, len, ret_id);
 }
 
 /* Take the lock and find @name; on failure the lock is released. Returns the id or -errno. */
@@ -401,6 +424,7 @@ int mapctl_channel_release(struct mapctl *m, __u32 id, __u64 created_ns)
 	}
 	cur.state = XRELAY_CH_FREE;
 	cur.generation++;
+	mapctl_schema_delete(m, id);
 	r = cfg_put(m, id, &cur);
 	if (!r)
 		mapctl_gen_bump(m);

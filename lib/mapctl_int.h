@@ -23,6 +23,14 @@ struct map_def {
 
 extern const struct map_def map_defs[XRELAY_MAP__MAX];
 
+/*
+ * A datum channel's schema in the schemas map (lib/mapctl_schema.c): put for channel @id
+ * of incarnation @created_ns (editors, under the lock), deleted when the id is released.
+ * Put returns 0, -EMSGSIZE (longer than XRELAY_SCHEMA_MAX) or -errno.
+ */
+int mapctl_schema_put(struct mapctl *m, __u32 id, __u64 created_ns, const char *json, size_t len);
+void mapctl_schema_delete(struct mapctl *m, __u32 id);
+
 struct mapctl {
 	char pin_dir[PATH_MAX];
 	int dir_fd;

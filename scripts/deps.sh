@@ -4,8 +4,9 @@
 set -eu
 
 PKGS="make gcc clang llvm pkg-config bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev
-liburing-dev libavro-dev libmicrohttpd-dev libjansson-dev libcmocka-dev clang-format
-libclang-rt-14-dev python3 python3-avro iproute2 ethtool curl wrk util-linux tshark tcpreplay xxd"
+liburing-dev libavro-dev libmicrohttpd-dev libjansson-dev libcmocka-dev clang-format libsnappy-dev
+libclang-rt-14-dev python3 python3-avro python3-snappy iproute2 ethtool curl wrk util-linux tshark
+tcpreplay xxd"
 
 missing=""
 for p in $PKGS; do

@@ -25,7 +25,10 @@
 #include "xrelay/maps.h"
 
 #define API_MAX_BODY (64 * 1024) /* bytes; larger bodies are 413 */
-#define API_MAX_DEPTH 8		 /* nesting of [ and { in a request body; deeper is 400 */
+/* Nesting of [ and { in a request body (deeper is 400): room for a datum schema's nesting. */
+#define API_MAX_DEPTH 40
+/* A datum channel's name at most: <name>-rejected is a channel name too (its files). */
+#define API_DATUM_NAME_MAX (XRELAY_NAME_LEN - 1 - 9)
 
 /* What went wrong with a request body: the HTTP status and a problem detail. */
 struct api_error {
@@ -62,6 +65,29 @@ int api_channel_parse(const char *body, size_t len, struct xrelay_channel_cfg *c
 int api_channel_patch(const char *body, size_t len, struct xrelay_channel_cfg *cfg,
 		      struct api_error *err);
 
+/*
+ * How a channel's files are written (api/fileformat.c), a part of the two parsers above:
+ * `format` "envelope" (default) or "datum"; a datum channel's `schema` (any Avro schema,
+ * compiled by lib/datum.c: a fault is a 422 naming "schema.<its path>", and at most
+ * XRELAY_SCHEMA_MAX bytes as compact JSON, whose length goes to cfg->schema_len) and its name
+ * at most API_DATUM_NAME_MAX characters; `codec` "null", "deflate", "snappy" or null (the
+ * dataplane's); `prefix` "confluent" with `schema_id`, or null. api_fileformat_parse reads them
+ * from a POST body's @root into @cfg (whose name is set); api_fileformat_patch refuses (422) a
+ * PATCH that names one with another value, or names schema at all. Return 0 or -1 with *@err.
+ */
+int api_fileformat_parse(const json_t *root, struct xrelay_channel_cfg *cfg, struct api_error *err);
+int api_fileformat_patch(const json_t *root, const struct xrelay_channel_cfg *cfg,
+			 struct api_error *err);
+
+/*
+ * The schema of a POST body already accepted by api_channel_parse, as compact JSON into @buf
+ * (not NUL-terminated). Returns its length, or -EINVAL (none, or longer than @buflen).
+ */
+int api_fileformat_schema(const char *body, size_t len, char *buf, size_t buflen);
+
+/* Add "format", "codec", "prefix" (and "schema_id") of @cfg to the channel object @o. */
+int api_fileformat_to_json(const struct xrelay_channel_cfg *cfg, json_t *o);
+
 /* The channel as the API shows it (see the file header). New reference; NULL on ENOMEM. */
 json_t *api_channel_to_json(const struct xrelay_channel_cfg *cfg, __u32 id);
 
@@ -93,6 +119,13 @@ extern const struct api_counter api_drop_causes[];
 extern const size_t api_drop_causes_n;
 
 /*
+ * Why datum channels' datagrams were rejected ("truncated", "trailing_bytes", "bad_union",
+ * ...), by XRELAY_REJECT_*, in struct mapctl_chan_totals; /stats: "rejected": {reason: n}.
+ */
+extern const struct api_counter api_reject_reasons[];
+extern const size_t api_reject_reasons_n;
+
+/*
  * The XDP program's global counters, in struct xrelay_xdp_global, in JSON order (the struct's);
  * /metrics: xrelay_xdp_packets_total{outcome=<name>}, in the order of .outcome, those with
  * outcome 0 left out.
@@ -116,7 +149,8 @@ __u64 api_drop_count(const struct mapctl_chan_totals *t, size_t i);
 /*
  * A channel's counters: {"rx_packets", "rx_bytes", "recorded_packets", "recorded_bytes",
  * "sent_packets", "sent_bytes", "write_errors", "send_errors" (api_chan_counters),
- * "dropped_packets", "drops": {cause: n, ...}, "destinations": [...]} with every cause of
+ * "dropped_packets", "drops": {cause: n, ...}, "rejected": {reason: n, ...} (rejected_packets'
+ * reasons, api_reject_reasons), "destinations": [...]} with every cause of
  * api_drop_causes always present and dropped_packets their sum; destinations[i] is @cfg's
  * dests[i]: {"addr", "port"} and its api_dest_counters. New reference; NULL on ENOMEM.
  */

@@ -19,8 +19,8 @@
 	"{\"name\":\"seq\",\"type\":\"long\",\"doc\":\"Sequence number per (channel, rx queue), "  \
 	"assigned at ingest from 0 at channel start; a gap within one file shard means packets "   \
 	"lost between ingest and the file.\"},"                                                    \
-	"{\"name\":\"ts_ns\",\"type\":\"long\",\"doc\":\"Receive time in nanoseconds since the "   \
-	"Unix epoch (UTC).\"},"                                                                    \
+	"{\"name\":\"ts_ns\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-nanos\"},"    \
+	"\"doc\":\"Receive time in nanoseconds since the Unix epoch (UTC).\"},"                    \
 	"{\"name\":\"src_addr\",\"type\":\"bytes\",\"doc\":\"Source IP address in network order: " \
 	"4 bytes (IPv4) or 16 bytes (IPv6).\"},"                                                   \
 	"{\"name\":\"src_port\",\"type\":\"int\",\"doc\":\"Source UDP port.\"},"                   \

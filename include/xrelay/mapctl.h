@@ -90,6 +90,22 @@ void mapctl_unlock(struct mapctl *m);
 int mapctl_channel_add(struct mapctl *m, struct xrelay_channel_cfg *cfg, __u32 *ret_id);
 
 /*
+ * mapctl_channel_add of a datum channel (cfg->format XRELAY_FMT_DATUM) with its schema, @len
+ * bytes of JSON (== cfg->schema_len, at most XRELAY_SCHEMA_MAX): the schema is in the schemas
+ * map before the config, and goes when the id is released. Same returns (-EINVAL also for a
+ * missing schema or a length that differs).
+ */
+int mapctl_channel_add_datum(struct mapctl *m, struct xrelay_channel_cfg *cfg, const char *schema,
+			     size_t len, __u32 *ret_id);
+
+/*
+ * The schema of datum channel @id of incarnation @created_ns into @buf (not NUL-terminated).
+ * Returns its length, -ENOENT (none), -ESTALE (another incarnation's), -ENOSPC (@buflen too
+ * small) or -errno. Lock-free: editors write a schema before the config that names it.
+ */
+int mapctl_schema_get(struct mapctl *m, __u32 id, __u64 created_ns, char *buf, size_t buflen);
+
+/*
  * Change channel @name by @edit under the editors' lock, so that no other editor (thread or
  * process) writes between the read and the write and no change is lost: @edit gets a copy of
  * the channel as stored now and changes flags, ndests, dests, rotation, retention in it (changes to other

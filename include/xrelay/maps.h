@@ -54,6 +54,21 @@ enum {
 
 enum {
 	XRELAY_FMT_ENVELOPE = 0, /* xrelay.Packet records */
+	XRELAY_FMT_DATUM = 1,	 /* each datagram one datum of the channel's schema (schemas map) */
+};
+
+/* A channel's block codec (channel_cfg.codec). */
+enum {
+	XRELAY_CODEC_DEFAULT = 0, /* the dataplane's --codec */
+	XRELAY_CODEC_NULL = 1,
+	XRELAY_CODEC_DEFLATE = 2,
+	XRELAY_CODEC_SNAPPY = 3,
+};
+
+/* What precedes a datum channel's datum in each datagram (channel_cfg.prefix). */
+enum {
+	XRELAY_PREFIX_NONE = 0,
+	XRELAY_PREFIX_CONFLUENT = 1, /* magic byte 0, then the 4-byte big-endian schema id */
 };
 
 /*
@@ -77,7 +92,25 @@ struct xrelay_channel_cfg {
 	__u64 retain_bytes;   /* keep the channel's files under this many bytes; 0 = no limit */
 	__u32 retain_seconds; /* remove closed files older than this; 0 = no limit */
 	__u32 retain_pad;     /* must be zero */
-	__u32 reserved[12];
+	__u32 codec;	      /* XRELAY_CODEC_* */
+	__u32 prefix;	      /* XRELAY_PREFIX_* (datum channels) */
+	__u32 schema_id;      /* XRELAY_PREFIX_CONFLUENT: the id the prefix must carry */
+	__u32 schema_len;     /* datum channels: bytes of the schema in the schemas map */
+	__u32 reserved[8];
+};
+
+/*
+ * schemas (HASH, BPF_F_NO_PREALLOC, by channel id): a datum channel's Avro schema (compact
+ * JSON), written by editors before the channel's key is published, deleted when its id is
+ * released; only datum channels take memory. created_ns ties it to one incarnation of the id.
+ * Never read by the XDP program.
+ */
+#define XRELAY_SCHEMA_MAX (32u * 1024 - 16) /* bytes of schema JSON at most */
+struct xrelay_schema {
+	__u64 created_ns; /* channel_cfg.created_ns of the channel it belongs to */
+	__u32 len;	  /* bytes in json (no NUL) */
+	__u32 pad;
+	char json[XRELAY_SCHEMA_MAX];
 };
 
 /*
@@ -137,7 +170,7 @@ enum {
 	XRELAY_DROP_SOCKET_OVERFLOW, /* socket backend: dropped by the kernel (SO_RXQ_OVFL) */
 	XRELAY_DROP__MAX,
 };
-#define XRELAY_DROP_SLOTS 12u /* room in the row for causes to come */
+#define XRELAY_DROP_SLOTS 11u /* room in the row for causes to come */
 /*
  * XRELAY_DROP_NO_BUFFER stays 0: a multishot receive that finds no free buffer ends with
  * -ENOBUFS and leaves the datagram queued in its socket, so nothing is lost then; the worker
@@ -158,6 +191,7 @@ enum {
 	XRELAY_REJECT_BAD_VARINT,    /* a long or int longer than its encoding allows */
 	XRELAY_REJECT_BAD_PREFIX,    /* the Confluent prefix missing or not the channel's */
 	XRELAY_REJECT_TOO_DEEP,	     /* nesting past the validator's depth bound */
+	XRELAY_REJECT_BAD_VALUE,     /* a boolean not 0 or 1, a string not UTF-8 */
 	XRELAY_REJECT__MAX,
 };
 
@@ -191,7 +225,6 @@ struct xrelay_dp_chan_stats {
 	 * rx_bytes, published by the dataplane's main thread.)
 	 */
 	__u64 sock_rx_packets;
-	__u64 reserved[32 - 6 - XRELAY_DROP_SLOTS - 6 - XRELAY_REJECT__MAX];
 };
 #define XRELAY_DP_INDEX(worker, chan) ((worker)*XRELAY_MAX_CHANNELS + (chan))
 
@@ -299,7 +332,9 @@ struct xrelay_meta {
 	X(QUEUE_STATS, xrelay_qstats, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_queue_stats,      \
 	  XRELAY_MAX_QUEUES, BPF_F_MMAPABLE)                                                     \
 	X(META, xrelay_meta, BPF_MAP_TYPE_ARRAY, __u32, struct xrelay_meta, 1, BPF_F_MMAPABLE)   \
-	X(XSKS, xrelay_xsks, BPF_MAP_TYPE_XSKMAP, __u32, __u32, XRELAY_MAX_QUEUES, 0)
+	X(XSKS, xrelay_xsks, BPF_MAP_TYPE_XSKMAP, __u32, __u32, XRELAY_MAX_QUEUES, 0)            \
+	X(SCHEMAS, xrelay_schemas, BPF_MAP_TYPE_HASH, __u32, struct xrelay_schema,               \
+	  XRELAY_MAX_CHANNELS, BPF_F_NO_PREALLOC)
 
 enum xrelay_map_id {
 #define XRELAY_MAP_ENUM(id, name, type, key, value, max, flags) XRELAY_MAP_##id,
@@ -320,5 +355,6 @@ _Static_assert(XRELAY_DROP__MAX <= XRELAY_DROP_SLOTS, "drop causes fit their slo
 _Static_assert(sizeof(struct xrelay_dest_stats) == 48, "xrelay_dest_stats layout");
 _Static_assert(sizeof(struct xrelay_queue_stats) == 64, "xrelay_queue_stats layout");
 _Static_assert(sizeof(struct xrelay_meta) == 128, "xrelay_meta layout");
+_Static_assert(sizeof(struct xrelay_schema) == 32u * 1024, "xrelay_schema layout");
 
 #endif /* XRELAY_MAPS_H */

@@ -31,7 +31,7 @@ NCPU = None
 
 # struct layouts from include/xrelay/maps.h, decoded independently of the C code
 CFG_FMT = "<IIQQ16sHHI64s" + "16sHBBI16s" * 8 + "QII64x"
-DP_FMT = "<6Q12Q2Q1Q8Q2Q1Q"
+DP_FMT = "<6Q11Q2Q1Q9Q2Q1Q"  # see struct xrelay_dp_chan_stats
 assert struct.calcsize(CFG_FMT) == 512 and struct.calcsize(DP_FMT) == 256
 
 
@@ -322,7 +322,8 @@ class ApiTest(unittest.TestCase):
             (b'{"name": "x", "port": 1, "destinations": [{"addr": "239.0.0.1", "port": 1, '
              b'"speed": 3}]}', 400, None),
             (b'[1, 2]', 400, None),
-            (b'{"name": "x", "port": 1, "destinations": [[[[[[[[[1]]]]]]]]]}', 400, None),
+            (b'{"name": "x", "port": 1, "destinations": ' + b"[" * 41 + b"1" + b"]" * 41 + b"}",
+             400, None),
             (b'{"name": "x", "port": "5000"}', 422, "port"),
             (b'{"name": "x", "port": 70000}', 422, "port"),
             (b'{"name": "x", "port": 0}', 422, "port"),
@@ -515,9 +516,49 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertEqual((sc["type"], sc["name"], sc["namespace"]), ("record", "Packet", "xrelay"))
         self.assertEqual([(f["name"], f["type"]) for f in sc["fields"]],
-                         [("seq", "long"), ("ts_ns", "long"), ("src_addr", "bytes"),
+                         [("seq", "long"),
+                          ("ts_ns", {"type": "long", "logicalType": "timestamp-nanos"}),
+                          ("src_addr", "bytes"),
                           ("src_port", "int"), ("dst_addr", "bytes"), ("dst_port", "int"),
                           ("payload", "bytes")])
+
+    def test_datum_channel(self):
+        s = self.srv
+        md = {"type": "record", "name": "Quote", "namespace": "md", "fields": [
+            {"name": "seq", "type": "long"},
+            {"name": "side", "type": {"type": "enum", "name": "Side", "symbols": ["BID", "ASK"]}},
+            {"name": "levels", "type": {"type": "array", "items": "long"}}]}
+        body = {"name": "md", "port": 5100, "format": "datum", "schema": md, "codec": "snappy",
+                "prefix": "confluent", "schema_id": 7}
+        st, _, ch = s.req("POST", "/channels", body)
+        self.assertEqual(st, 201, ch)
+        self.assertEqual((ch["format"], ch["codec"], ch["prefix"], ch["schema_id"]),
+                         ("datum", "snappy", "confluent", 7))
+        st, _, sc = s.req("GET", "/channels/md/schema")
+        self.assertEqual((st, sc), (200, md))
+        # The schema, the format and the codec stay for the channel's life.
+        for patch, field in (({"schema": "long"}, "schema"), ({"format": "envelope"}, "format"),
+                             ({"codec": "null"}, "codec")):
+            st, _, p = s.req("PATCH", "/channels/md", patch)
+            self.assertEqual((st, p.get("field")), (422, field), p)
+        self.assertEqual(s.req("PATCH", "/channels/md", {"codec": "snappy", "record": False})[0],
+                         200)
+        # A bad schema: 422 with the path of the fault.
+        bad = dict(md, fields=md["fields"] + [{"name": "x", "type": "nope"}])
+        st, _, p = s.req("POST", "/channels", dict(body, name="md2", port=5101, schema=bad))
+        self.assertEqual((st, p["field"]), (422, "schema.fields[3].type"), p)
+        st, _, p = s.req("POST", "/channels", {"name": "md3", "port": 5102, "format": "datum"})
+        self.assertEqual((st, p["field"]), (422, "schema"), p)
+        st, _, p = s.req("POST", "/channels", {"name": "e", "port": 5103, "codec": "zstd"})
+        self.assertEqual((st, p["field"]), (422, "codec"), p)
+        # The envelope is still the default, and its stats show the rejected counters.
+        st, _, st_md = s.req("GET", "/channels/md/stats")
+        self.assertEqual(st_md["rejected_packets"], 0)
+        self.assertEqual(set(st_md["rejected"]), {"truncated", "trailing_bytes", "bad_union",
+                                                  "bad_length", "bad_enum", "bad_varint",
+                                                  "bad_prefix", "too_deep", "bad_value"})
+        # Removed and added again: the schema is the new channel's.
+        self.assertEqual(s.req("DELETE", "/channels/md")[0], 204)
 
     def test_stats_and_metrics(self):
         s = self.srv
@@ -525,8 +566,8 @@ class ApiTest(unittest.TestCase):
         cid = ch["id"]
         st, _, zero = s.req("GET", "/channels/feed-a/stats")
         self.assertEqual(st, 200)
-        self.assertTrue(all(v == 0 for k, v in zero.items() if k not in ("drops", "destinations")),
-                        zero)
+        self.assertTrue(all(v == 0 for k, v in zero.items()
+                            if k not in ("drops", "rejected", "destinations")), zero)
         self.assertEqual([sorted(x.items()) for x in zero["destinations"]], [sorted({
             "addr": "239.2.2.2", "port": 6000, "selected": 0, "sent_packets": 0, "sent_bytes": 0,
             "send_errors": 0, "send_queue_full": 0, "dataplane_died": 0}.items())])
@@ -540,8 +581,8 @@ class ApiTest(unittest.TestCase):
            "value", *["%d" % b for b in xdp])
         for worker, base in ((0, 1), (5, 100)):
             row = struct.pack(DP_FMT, base, base * 10, base * 2, base * 20, base * 3,
-                              base * 4, base * 5, 0, 0, 0, base * 6, 0, 0, 0, 0, 0, 0, 0,
-                              base * 7, 0, *([0] * 12))
+                              base * 4, base * 5, 0, 0, 0, base * 6, 0, 0, 0, 0, 0, 0,
+                              base * 7, 0, *([0] * 13))
             sh("bpftool", "map", "update", "pinned", PIN + "/xrelay_dstats_v2", "key",
                *u32le(worker * 1024 + cid), "value", *["%d" % b for b in row])
             # destination slot 0: selected, sent, sent bytes, send errors, queue full

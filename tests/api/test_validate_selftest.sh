@@ -26,10 +26,10 @@ pass=0
 fail=0
 
 # A channel as the server returns it, for building cases.
-CH='{"id":0,"name":"feed-a","port":5000,"addr":"239.1.1.1","record":true,"destinations":[{"addr":"239.2.2.2","port":6000,"every":1,"ttl":1,"interface":"eth0"}],"retention":{"max_age":null,"max_bytes":null},"created_at":"2026-11-24T04:05:06.123456789Z","generation":1}'
-CH_NO_CREATED='{"id":0,"name":"feed-a","port":5000,"addr":"239.1.1.1","record":true,"destinations":[],"retention":{"max_age":null,"max_bytes":null},"generation":1}'
+CH='{"id":0,"name":"feed-a","port":5000,"addr":"239.1.1.1","record":true,"destinations":[{"addr":"239.2.2.2","port":6000,"every":1,"ttl":1,"interface":"eth0"}],"retention":{"max_age":null,"max_bytes":null},"created_at":"2026-11-24T04:05:06.123456789Z","generation":1,"format":"envelope","codec":null,"prefix":null}'
+CH_NO_CREATED='{"id":0,"name":"feed-a","port":5000,"addr":"239.1.1.1","record":true,"destinations":[],"retention":{"max_age":null,"max_bytes":null},"generation":1,"format":"envelope","codec":null,"prefix":null}'
 DROPS='{"redirect_miss":0,"fragments":0,"ring_full":5,"no_buffer":0,"no_writer":0,"write_failed":0,"buffer_full":0,"record_failed":0,"dataplane_died":0,"truncated":0,"socket_overflow":0}'
-COUNTERS='{"rx_packets":10,"rx_bytes":1000,"recorded_packets":5,"recorded_bytes":320,"not_recorded_packets":0,"sent_packets":5,"sent_bytes":320,"write_errors":0,"send_errors":0,"send_queue_full":0,"files_deleted":0,"bytes_deleted":0,"dropped_packets":5,"drops":'$DROPS',"destinations":[{"addr":"239.2.2.2","port":6000,"selected":5,"sent_packets":5,"sent_bytes":320,"send_errors":0,"send_queue_full":0,"dataplane_died":0}]}'
+COUNTERS='{"rx_packets":10,"rx_bytes":1000,"recorded_packets":5,"recorded_bytes":320,"not_recorded_packets":0,"rejected_packets":0,"sent_packets":5,"sent_bytes":320,"write_errors":0,"send_errors":0,"send_queue_full":0,"files_deleted":0,"bytes_deleted":0,"dropped_packets":5,"drops":'$DROPS',"rejected":{"truncated":0,"trailing_bytes":0,"bad_union":0,"bad_length":0,"bad_enum":0,"bad_varint":0,"bad_prefix":0,"too_deep":0,"bad_value":0},"destinations":[{"addr":"239.2.2.2","port":6000,"selected":5,"sent_packets":5,"sent_bytes":320,"send_errors":0,"send_queue_full":0,"dataplane_died":0}]}'
 DP='{"running":false,"pid":null,"mode":"none","mode_why":null,"socket_buffers":null,"interface":null,"queues":0,"heartbeat_age_ms":null,"zero_copy":false}'
 XDP='{"packets":0,"pass_not_ip":0,"pass_not_udp":0,"pass_no_match":0,"pass_frag":0,"pass_malformed":0,"redirected":0,"meta_fail":0}'
 P404='{"type":"https://xrelay.dev/problems/not-found","title":"Not Found","status":404,"detail":"No channel is named \"nope\"."}'
@@ -133,7 +133,7 @@ expect "wrong Allow value" fail \
 expect "channel with an extra member" fail \
 	'{"method":"GET","path":"/channels/feed-a","status":200,"content_type":"application/json","body":{"id":0,"name":"feed-a","port":5000,"addr":null,"record":true,"destinations":[],"retention":{"max_age":null,"max_bytes":null},"created_at":"2026-11-24T04:05:06.123456789Z","generation":1,"state":"active"}}'
 expect "created_at with 6 fraction digits" fail \
-	'{"method":"GET","path":"/channels/feed-a","status":200,"content_type":"application/json","body":{"id":0,"name":"feed-a","port":5000,"addr":null,"record":true,"destinations":[],"retention":{"max_age":null,"max_bytes":null},"created_at":"2026-11-24T04:05:06.123456Z","generation":1}}'
+	'{"method":"GET","path":"/channels/feed-a","status":200,"content_type":"application/json","body":{"id":0,"name":"feed-a","port":5000,"addr":null,"record":true,"destinations":[],"retention":{"max_age":null,"max_bytes":null},"created_at":"2026-11-24T04:05:06.123456Z","generation":1,"format":"envelope","codec":null,"prefix":null}}'
 expect "a good line and a bad one: the file fails" fail "$(printf '%s\n%s' \
 	'{"method":"GET","path":"/channels","status":200,"content_type":"application/json","body":{"channels":[]}}' \
 	'{"method":"GET","path":"/healthz","status":200,"content_type":"application/json","body":{"status":"ok"}}')" 1

@@ -1,13 +1,13 @@
 #!/bin/sh
-# Runs the request-handler fuzzer for a bounded time on a copy of the seed corpus and prints
-# libFuzzer's count of executions. Usage: fuzz.sh FUZZER SECONDS
+# Runs a fuzzer for a bounded time on a copy of its seed corpus (default tests/fuzz/corpus) and
+# prints libFuzzer's count of executions. Usage: fuzz.sh FUZZER SECONDS [CORPUS_DIR]
 set -eu
 fuzzer=$1
 secs=${2:-20}
 here=$(dirname "$0")
 work=$(mktemp -d /tmp/xrelay-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-cp "$here"/corpus/* "$work"/
+cp "${3:-$here/corpus}"/* "$work"/
 # -rss_limit: ASan and 1024 channels of real maps fit well under it.
 "$fuzzer" -max_total_time="$secs" -rss_limit_mb=4096 -print_final_stats=1 \
 	-artifact_prefix="$work/" "$work" 2>"$work/log" || {

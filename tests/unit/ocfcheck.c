@@ -211,7 +211,9 @@ void ocfcheck_write_file(struct tdir *t, const char *chan, struct rec *recs, siz
 		.channel = chan,
 		.queue = 3,
 		.start_ns = START_NS,
-		.codec = l == DEFLATE ? OCF_CODEC_DEFLATE : OCF_CODEC_NULL,
+		.codec = l == DEFLATE  ? OCF_CODEC_DEFLATE
+			 : l == SNAPPY ? OCF_CODEC_SNAPPY
+				       : OCF_CODEC_NULL,
 		.host = "testhost",
 	};
 	struct ocf_block_opts bo = {

@@ -68,6 +68,7 @@ void ocfcheck_recs_free(struct rec *r, size_t n);
 enum layout {
 	COPY = 1, /* header in a separate buffer, record added as two parts and copied */
 	DEFLATE,  /* the same, compressed */
+	SNAPPY,	  /* the same, snappy framed with its CRC32 */
 };
 
 /* What ocfcheck_write_file wrote. */

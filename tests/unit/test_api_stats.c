@@ -116,12 +116,23 @@ static __u64 get_u64(const json_t *o, const char *key)
 
 static void test_stats_json(void **state)
 {
-	static const char *const keys[] = {
-		"rx_packets",		"rx_bytes",	   "recorded_packets", "recorded_bytes",
-		"not_recorded_packets", "sent_packets",	   "sent_bytes",       "write_errors",
-		"send_errors",		"send_queue_full", "files_deleted",    "bytes_deleted",
-		"dropped_packets",	"drops",	   "destinations"
-	};
+	static const char *const keys[] = { "rx_packets",
+					    "rx_bytes",
+					    "recorded_packets",
+					    "recorded_bytes",
+					    "not_recorded_packets",
+					    "rejected_packets",
+					    "sent_packets",
+					    "sent_bytes",
+					    "write_errors",
+					    "send_errors",
+					    "send_queue_full",
+					    "files_deleted",
+					    "bytes_deleted",
+					    "dropped_packets",
+					    "drops",
+					    "rejected",
+					    "destinations" };
 	static const char *const dest_keys[] = {
 		"addr",	      "port",	     "selected",	"sent_packets",
 		"sent_bytes", "send_errors", "send_queue_full", "dataplane_died"
@@ -205,7 +216,7 @@ static void test_stats_zero(void **state)
 	memset(&cfg, 0, sizeof(cfg));
 	j = api_stats_to_json(&t, &cfg);
 	assert_non_null(j);
-	assert_int_equal(json_object_size(j), 15);
+	assert_int_equal(json_object_size(j), 17);
 	assert_int_equal(json_array_size(json_object_get(j, "destinations")), 0);
 	assert_int_equal(get_u64(j, "dropped_packets"), 0);
 	drops = json_object_get(j, "drops");

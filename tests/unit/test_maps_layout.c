@@ -58,8 +58,15 @@ static void test_channel_cfg(void **state)
 	OFF(xrelay_channel_cfg, retain_bytes, 448);
 	OFF(xrelay_channel_cfg, retain_seconds, 456);
 	OFF(xrelay_channel_cfg, retain_pad, 460);
-	OFF(xrelay_channel_cfg, reserved, 464);
+	OFF(xrelay_channel_cfg, codec, 464);
+	OFF(xrelay_channel_cfg, prefix, 468);
+	OFF(xrelay_channel_cfg, schema_id, 472);
+	OFF(xrelay_channel_cfg, schema_len, 476);
+	OFF(xrelay_channel_cfg, reserved, 480);
 	assert_int_equal(sizeof(struct xrelay_channel_cfg), 512);
+	OFF(xrelay_schema, created_ns, 0);
+	OFF(xrelay_schema, len, 8);
+	OFF(xrelay_schema, json, 16);
 }
 
 static void test_xdp_side(void **state)
@@ -105,8 +112,9 @@ static void test_dataplane_side(void **state)
 	    80 + 8 * XRELAY_DROP_SLOTS + 8 * XRELAY_REJECT__MAX);
 	assert_int_equal(sizeof(struct xrelay_dp_chan_stats), 256);
 	assert_int_equal(XRELAY_DROP__MAX, 9);
-	assert_int_equal(XRELAY_DROP_SLOTS, 12);
-	assert_int_equal(XRELAY_REJECT__MAX, 8);
+	assert_int_equal(XRELAY_DROP_SLOTS, 11);
+	OFF(xrelay_dp_chan_stats, sock_rx_packets, 248);
+	assert_int_equal(XRELAY_REJECT__MAX, 9);
 	OFF(xrelay_dest_stats, selected, 0);
 	OFF(xrelay_dest_stats, sent_packets, 8);
 	OFF(xrelay_dest_stats, sent_bytes, 16);

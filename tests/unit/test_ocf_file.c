@@ -43,7 +43,9 @@ static void roundtrip(struct tdir *t, enum layout l)
 	names[0] = w->name;
 	files = ocfcheck_py_read(t, names, 1);
 	assert_string_equal(ocfcheck_py_meta(json_array_get(files, 0), "avro.codec"),
-			    l == DEFLATE ? "deflate" : "null");
+			    l == DEFLATE  ? "deflate"
+			    : l == SNAPPY ? "snappy"
+					  : "null");
 	assert_string_equal(ocfcheck_py_meta(json_array_get(files, 0), XRELAY_META_QUEUE), "3");
 	/* The reader's block walk sees the blocks we wrote. */
 	blocks = json_object_get(json_object_get(json_array_get(files, 0), "head"), "blocks");
@@ -69,6 +71,11 @@ static void test_roundtrip_copy(void **state)
 static void test_roundtrip_deflate(void **state)
 {
 	roundtrip(*state, DEFLATE);
+}
+
+static void test_roundtrip_snappy(void **state)
+{
+	roundtrip(*state, SNAPPY);
 }
 
 /* An asynchronous writer: offsets reserved up front, blocks landing out of order, a rewind. */
@@ -243,6 +250,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip_copy, ocfcheck_tdir_setup,
+						ocfcheck_tdir_teardown),
+		cmocka_unit_test_setup_teardown(test_roundtrip_snappy, ocfcheck_tdir_setup,
 						ocfcheck_tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_roundtrip_deflate, ocfcheck_tdir_setup,
 						ocfcheck_tdir_teardown),
