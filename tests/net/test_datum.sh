@@ -21,22 +21,27 @@
 # shellcheck disable=SC2034 # variables read by the conditions xr_check evaluates
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
+# npm's avsc and snappyjs, into the build folder (never committed), once; before xr_begin:
+# its namespaces have no route to the package registry.
+NODE_DIR=$BUILD/node-avro
+if [ -z "${XR_INNER:-}" ]; then
+	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+		xr_skip "node and npm are needed (avsc)"
+	if ! [ -f "$NODE_DIR/node_modules/avsc/package.json" ] ||
+		! [ -f "$NODE_DIR/node_modules/snappyjs/package.json" ]; then
+		mkdir -p "$NODE_DIR"
+		log=$(mktemp)
+		(cd "$NODE_DIR" && { [ -f package.json ] || echo '{"private": true}' >package.json; } &&
+			npm install --no-package-lock --no-audit --no-fund --loglevel=error \
+				avsc@5.7.9 snappyjs@0.7.0 >"$log" 2>&1) ||
+			{ msg=$(tail -n 3 "$log"); rm -f "$log"; xr_skip "npm install avsc snappyjs failed: $msg"; }
+		rm -f "$log"
+	fi
+fi
 xr_begin 120 "$@"
 xr_need_tools
 xr_need_dataplane
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || xr_skip "node and npm are needed (avsc)"
 "$XR_PY" -c 'import snappy' 2>/dev/null || xr_skip "python3-snappy is not installed"
-
-# npm's avsc and snappyjs, into the build folder (never committed), once.
-NODE_DIR=$BUILD/node-avro
-if ! [ -f "$NODE_DIR/node_modules/avsc/package.json" ] ||
-	! [ -f "$NODE_DIR/node_modules/snappyjs/package.json" ]; then
-	mkdir -p "$NODE_DIR"
-	(cd "$NODE_DIR" && [ -f package.json ] || echo '{"private": true}' >package.json
-	cd "$NODE_DIR" && npm install --no-package-lock --no-audit --no-fund --loglevel=error \
-		avsc@5.7.9 snappyjs@0.7.0 >"$XR_TMP/npm.log" 2>&1) ||
-		xr_skip "npm install avsc snappyjs failed: $(tail -n 3 "$XR_TMP/npm.log")"
-fi
 
 xr_veth
 xr_api
