@@ -104,6 +104,14 @@ static int sock_open(int fam, const struct sender_opts *o, unsigned int ifindex,
 		    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex)) < 0)
 			goto fail;
 	}
+	/*
+	 * One destination for every datagram: a connected socket looks its route up once, not
+	 * per datagram (a large part of a small datagram's send cost).
+	 */
+	if (o->dest &&
+	    connect(fd, (const struct sockaddr *)o->dest,
+		    fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0)
+		goto fail;
 	return fd;
 fail:
 	e = -errno;
@@ -199,10 +207,7 @@ int sender_add(struct sender *s, const struct ocf_envelope *e, const uint8_t *pa
 
 	memset(a, 0, sizeof(*a));
 	if (s->dest) {
-		memcpy(a, s->dest,
-		       s->dest->ss_family == AF_INET ? sizeof(struct sockaddr_in)
-						     : sizeof(struct sockaddr_in6));
-		s->fam[i] = s->dest->ss_family;
+		s->fam[i] = s->dest->ss_family; /* the socket is connected to it */
 	} else if (e->dst_len == 4) {
 		struct sockaddr_in *a4 = (struct sockaddr_in *)a;
 
@@ -216,8 +221,9 @@ int sender_add(struct sender *s, const struct ocf_envelope *e, const uint8_t *pa
 		memcpy(&a->sin6_addr, e->dst_addr, 16);
 		s->fam[i] = AF_INET6;
 	}
-	s->msgs[i].msg_hdr.msg_namelen =
-		s->fam[i] == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	s->msgs[i].msg_hdr.msg_namelen = s->dest		? 0
+					 : s->fam[i] == AF_INET ? sizeof(struct sockaddr_in)
+								: sizeof(struct sockaddr_in6);
 	s->iov[i].iov_len = e->payload_len;
 	memcpy(s->iov[i].iov_base, payload, e->payload_len);
 	s->n++;
@@ -236,7 +242,12 @@ unsigned int sender_flush(struct sender *s)
 		int r = sendmmsg(fd, &s->msgs[i], j - i, 0);
 
 		if (r < 0) {
-			if (errno == EINTR)
+			/*
+			 * EINTR, or ECONNREFUSED: a connected socket reports a port unreachable
+			 * that came back for an earlier datagram on the next send, which did not
+			 * go; the report is taken, so it goes now.
+			 */
+			if (errno == EINTR || errno == ECONNREFUSED)
 				continue;
 			s->errors++;
 			s->last_errno = errno;
