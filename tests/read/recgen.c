@@ -33,7 +33,7 @@ static void usage(void)
 		"  --interval NS       ts_ns step between records (default 1000000)\n"
 		"  --per-file N        records of a shard per file (default: all in one)\n"
 		"  --block N           records per block (default 256)\n"
-		"  --codec C           null or deflate (default null)\n"
+		"  --codec C           null, deflate or snappy (default null)\n"
 		"  --min-len A, --max-len B   payload lengths (default 0, 1400)\n"
 		"  --seed S            pattern seed (default 1)\n"
 		"  --v6                IPv6 addresses (default IPv4)\n"
@@ -105,7 +105,8 @@ int main(int argc, char **argv)
 			nblock = (unsigned int)atoi(optarg);
 			break;
 		case 'C':
-			codec = strcmp(optarg, "deflate") ? OCF_CODEC_NULL : OCF_CODEC_DEFLATE;
+			if (ocf_codec_parse(optarg, &codec))
+				usage();
 			break;
 		case 'a':
 			minl = (unsigned int)atoi(optarg);
