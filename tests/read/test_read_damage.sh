@@ -3,8 +3,8 @@
 # Damaged input: each case gives one message naming the file and the byte offset, the records
 # before the damage are kept, reading goes on with the next file, exit 3; never a crash or an
 # endless loop. Cases: not an Avro file, an empty file, a file cut inside its header, a torn
-# tail, a bad sync marker, a truncated block (its count larger than its records), a wrong
-# schema (a valid Avro file by python3-avro), a deflate block that does not inflate, a snappy
+# tail, a bad sync marker, a truncated block (its count larger than its records), a schema
+# that does not compile, a deflate block that does not inflate, a snappy
 # block whose CRC32 is wrong, one that does not uncompress. A .part
 # file with a torn tail is a file being written: read to its last whole block, no message,
 # exit 0. Then 300 random corruptions: every run ends (under a timeout) with exit 0 or 3.
@@ -69,7 +69,12 @@ s = avro.schema.parse('{"type":"record","name":"Other","fields":[{"name":"x","ty
 w = avro.datafile.DataFileWriter(open(sys.argv[1], "wb"), avro.io.DatumWriter(), s)
 w.append({"x": 1}); w.close()
 PY
-expect schema "^xrelay-read: $RT/schema/other.avro: the schema is not xrelay.Packet" 0
+# Another valid schema is a datum channel's file: read (test_read_datum.sh); one that does
+# not compile (its "long" made "lonk" in the header) is named.
+out=$("$READ" "$RT/schema/other.avro")
+rt_check '[ "$out" = "{\"x\":1}" ]' "another schema's file reads as datums" "$out"
+sed -i 's/"type": "long"/"type": "lonk"/; s/"type":"long"/"type":"lonk"/' "$RT/schema/other.avro"
+expect schema "^xrelay-read: $RT/schema/other.avro: the schema is neither xrelay.Packet nor a valid Avro schema \\(at \"fields\\[0\\].type\": unknown type \"lonk\"" 0
 
 mkdir -p "$RT/inflate"; cp "$DEFL" "$RT/inflate/df-q0-20251202T100000Z-1.avro"
 F=$RT/inflate/df-q0-20251202T100000Z-1.avro
