@@ -8,20 +8,19 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "ocf_block.h"
 #include "ocf_header.h"
 #include "ocf_reader.h"
+#include "ocf_unpack.h"
 #include "ocf_varint.h"
 #include "xrelay/avro.h"
 #include "xrelay/errmsg.h"
 
 /* What a block's head read takes: its prefix and its first record's seq and ts_ns. */
 #define HEAD_LEN (OCF_BLOCK_PREFIX_MAX + 2 * OCF_LONG_MAX_BYTES)
-/* Compressed bytes inflated to peek a deflate block's first record. */
-#define PEEK_DEFLATE_IN 512
-#define INFLATE_MAX (256u << 20)
+/* Stored bytes read to peek a compressed block's first record (deflate; snappy's literal). */
+#define PEEK_IN 512
 #define HEADER_FIRST_READ 4096
 
 struct ocf_reader {
@@ -39,10 +38,7 @@ struct ocf_reader {
 	char *schema;
 	uint8_t *raw; /* a block as stored */
 	size_t raw_cap;
-	uint8_t *out; /* a deflate block's records */
-	size_t out_cap;
-	z_stream z;
-	bool z_ready;
+	struct ocf_unpack *unpack; /* a compressed block's records */
 	char msg[256];
 };
 
@@ -66,54 +62,55 @@ int ocf_reader_pread(int fd, void *buf, size_t len, uint64_t off)
 	return (int)got;
 }
 
-/* Raw-inflate @in into @out; returns the bytes produced (Z_BUF_ERROR = ran out: fine here). */
-static int inflate_some(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
+/* Read @len bytes at @off into a new buffer; NULL if it cannot. */
+static uint8_t *read_new(int fd, uint64_t off, size_t len)
 {
-	z_stream z = { 0 };
-	int r;
+	uint8_t *buf = malloc(len ? len : 1);
 
-	if (inflateInit2(&z, -15) != Z_OK)
-		return -ENOMEM;
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)inlen;
-	z.next_out = out;
-	z.avail_out = (uInt)outlen;
-	r = inflate(&z, Z_SYNC_FLUSH);
-	(void)inflateEnd(&z);
-	if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR)
-		return -EBADMSG;
-	return (int)(outlen - z.avail_out);
+	if (buf && ocf_reader_pread(fd, buf, len, off) != (int)len) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+/* The first record's seq and ts_ns from @len bytes at @p: whether both decode. */
+static bool peek_longs(const uint8_t *p, size_t len, struct ocf_reader_block *b)
+{
+	int n = ocf_varint_get_long(p, len, &b->first_seq);
+
+	return n > 0 && ocf_varint_get_long(p + n, len - (size_t)n, &b->first_ts) > 0;
 }
 
 static void peek_first(int fd, const uint8_t *head, size_t headlen, enum ocf_codec codec,
 		       struct ocf_reader_block *b)
 {
-	uint8_t in[PEEK_DEFLATE_IN], buf[2 * OCF_LONG_MAX_BYTES];
+	uint8_t in[PEEK_IN], buf[2 * OCF_LONG_MAX_BYTES], *all;
 	size_t off = (size_t)(b->data_off - b->off), len;
-	const uint8_t *p;
-	int n, m;
+	int n;
 
 	if (codec == OCF_CODEC_NULL) {
-		p = head + off;
 		len = headlen - off;
 		if ((uint64_t)len > (uint64_t)b->size)
 			len = (size_t)b->size;
-	} else {
-		len = (uint64_t)b->size < sizeof(in) ? (size_t)b->size : sizeof(in);
-		n = ocf_reader_pread(fd, in, len, b->data_off);
-		if (n < 0)
-			return;
-		n = inflate_some(in, (size_t)n, buf, sizeof(buf));
-		if (n < 0)
-			return;
-		p = buf;
-		len = (size_t)n;
-	}
-	n = ocf_varint_get_long(p, len, &b->first_seq);
-	if (n < 0)
+		b->first_ok = peek_longs(head + off, len, b);
 		return;
-	m = ocf_varint_get_long(p + n, len - (size_t)n, &b->first_ts);
-	b->first_ok = m > 0;
+	}
+	len = (uint64_t)b->size < sizeof(in) ? (size_t)b->size : sizeof(in);
+	n = ocf_reader_pread(fd, in, len, b->data_off);
+	if (n >= 0)
+		n = ocf_unpack_head(codec, in, (size_t)n, 0, buf, sizeof(buf));
+	if (n >= 0)
+		b->first_ok = peek_longs(buf, (size_t)n, b);
+	/* Snappy whose leading literal is too short: the first record needs all of the block. */
+	if (b->first_ok || codec != OCF_CODEC_SNAPPY || n < 0 || (size_t)n == sizeof(buf) ||
+	    (uint64_t)b->size > OCF_UNPACK_MAX)
+		return;
+	all = read_new(fd, b->data_off, (size_t)b->size);
+	n = all ? ocf_unpack_head(codec, all, (size_t)b->size, 1, buf, sizeof(buf)) : -ENOMEM;
+	free(all);
+	if (n >= 0)
+		b->first_ok = peek_longs(buf, (size_t)n, b);
 }
 
 int ocf_reader_block_at(int fd, uint64_t off, uint64_t fsize, const uint8_t sync[OCF_SYNC_SIZE],
@@ -269,15 +266,17 @@ int ocf_reader_open(int dir_fd, const char *path, struct ocf_reader **ret, char 
 	}
 	if (e)
 		goto out_free;
-	if (!strcmp(codec, "null")) {
-		r->codec = OCF_CODEC_NULL;
-	} else if (!strcmp(codec, "deflate")) {
-		r->codec = OCF_CODEC_DEFLATE;
-	} else {
+	if (ocf_codec_parse(codec, &r->codec)) {
 		errmsg_set(err, errlen,
-			   "codec \"%.40s\" is not one this reader knows (null, deflate)", codec);
+			   "codec \"%.40s\" is not one this reader knows (null, deflate, snappy)",
+			   codec);
 		e = -ENOTSUP;
 		goto out_free;
+	}
+	if (r->codec != OCF_CODEC_NULL) {
+		e = ocf_unpack_new(&r->unpack);
+		if (e)
+			goto out_free;
 	}
 	r->envelope = !strcmp(r->schema, XRELAY_PACKET_SCHEMA);
 	r->pos = r->hlen;
@@ -294,14 +293,12 @@ void ocf_reader_close(struct ocf_reader *r)
 {
 	if (!r)
 		return;
-	if (r->z_ready)
-		(void)inflateEnd(&r->z);
+	ocf_unpack_free(r->unpack);
 	if (r->fd >= 0)
 		(void)close(r->fd);
 	free(r->header);
 	free(r->schema);
 	free(r->raw);
-	free(r->out);
 	free(r);
 }
 
@@ -381,6 +378,12 @@ static int fail(struct ocf_reader *r, int e, uint64_t off)
 	return e;
 }
 
+/* What to peek blocks with: envelope records lead with seq and ts_ns; others do not. */
+static const enum ocf_codec *peek_codec(const struct ocf_reader *r)
+{
+	return r->envelope ? &r->codec : NULL;
+}
+
 /* The block at the cursor, its error kept. */
 static int block_here(struct ocf_reader *r, struct ocf_reader_block *ret)
 {
@@ -388,7 +391,7 @@ static int block_here(struct ocf_reader *r, struct ocf_reader_block *ret)
 
 	if (r->err)
 		return r->err;
-	e = ocf_reader_block_at(r->fd, r->pos, r->size, r->sync, &r->codec, ret);
+	e = ocf_reader_block_at(r->fd, r->pos, r->size, r->sync, peek_codec(r), ret);
 	return e < 0 ? fail(r, e, r->pos) : e;
 }
 
@@ -419,11 +422,11 @@ int64_t ocf_reader_skip_before(struct ocf_reader *r, int64_t from_ns)
 		return 0;
 	/* Heads only: no read-ahead of the blocks passed over. */
 	(void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_RANDOM);
-	if (ocf_reader_block_at(r->fd, r->pos, r->size, r->sync, &r->codec, &cur))
+	if (ocf_reader_block_at(r->fd, r->pos, r->size, r->sync, peek_codec(r), &cur))
 		goto out;
 	r->bytes_read += HEAD_LEN + OCF_SYNC_SIZE;
 	while (cur.first_ok) {
-		if (ocf_reader_block_at(r->fd, cur.end, r->size, r->sync, &r->codec, &next))
+		if (ocf_reader_block_at(r->fd, cur.end, r->size, r->sync, peek_codec(r), &next))
 			break;
 		r->bytes_read += HEAD_LEN + OCF_SYNC_SIZE;
 		if (!next.first_ok || next.first_ts >= from_ns)
@@ -451,45 +454,10 @@ static int grow(uint8_t **buf, size_t *cap, size_t want)
 	return 0;
 }
 
-static int load_inflate(struct ocf_reader *r, const struct ocf_reader_block *b, size_t *ret_len)
-{
-	size_t cap = r->out_cap ? r->out_cap : 4 * (size_t)b->size + 4096;
-	int zr = Z_OK, e;
-
-	if (!r->z_ready) {
-		if (inflateInit2(&r->z, -15) != Z_OK)
-			return -ENOMEM;
-		r->z_ready = true;
-	} else {
-		(void)inflateReset(&r->z);
-	}
-	r->z.next_in = r->raw;
-	r->z.avail_in = (uInt)b->size;
-	r->z.total_out = 0;
-	for (;;) {
-		e = grow(&r->out, &r->out_cap, cap);
-		if (e)
-			return e;
-		r->z.next_out = r->out + r->z.total_out;
-		r->z.avail_out = (uInt)(r->out_cap - r->z.total_out);
-		zr = inflate(&r->z, Z_FINISH);
-		if (zr == Z_STREAM_END)
-			break;
-		if (zr != Z_BUF_ERROR && zr != Z_OK)
-			return -EBADMSG;
-		if (!r->z.avail_in && r->z.avail_out)
-			return -EBADMSG; /* the stream stops short of its end */
-		if (r->out_cap >= INFLATE_MAX)
-			return -EFBIG;
-		cap = r->out_cap * 2 > INFLATE_MAX ? INFLATE_MAX : r->out_cap * 2;
-	}
-	*ret_len = r->z.total_out;
-	return 0;
-}
-
 int ocf_reader_load(struct ocf_reader *r, const struct ocf_reader_block *b,
 		    const uint8_t **ret_data, size_t *ret_len)
 {
+	char why[OCF_UNPACK_WHY];
 	int got, e;
 
 	e = grow(&r->raw, &r->raw_cap, (size_t)b->size + 1);
@@ -506,15 +474,21 @@ int ocf_reader_load(struct ocf_reader *r, const struct ocf_reader_block *b,
 		*ret_len = (size_t)b->size;
 		return 0;
 	}
-	e = load_inflate(r, b, ret_len);
+	e = ocf_unpack_block(r->unpack, r->codec, r->raw, (size_t)b->size, ret_data, ret_len, why);
 	if (e) {
 		r->err_off = b->off;
-		errmsg_set(r->msg, sizeof(r->msg),
-			   "the deflate block at byte %" PRIu64 " does not inflate (%s)", b->off,
-			   e == -EFBIG ? "past 256 MiB" : "a broken stream");
+		if (e == -EILSEQ)
+			errmsg_set(r->msg, sizeof(r->msg),
+				   "the snappy block at byte %" PRIu64
+				   " fails its CRC32 check (%s)",
+				   b->off, why);
+		else
+			errmsg_set(r->msg, sizeof(r->msg),
+				   "the %s block at byte %" PRIu64 " does not %s (%s)",
+				   ocf_codec_name(r->codec), b->off,
+				   r->codec == OCF_CODEC_DEFLATE ? "inflate" : "uncompress", why);
 		return e;
 	}
-	*ret_data = r->out;
 	return 0;
 }
 

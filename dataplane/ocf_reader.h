@@ -2,8 +2,8 @@
 /*
  * Reading container files back: the header and its metadata, the walk over whole blocks
  * (prefix, sync marker, the first record's seq and ts_ns peeked without decoding the block),
- * skipping the blocks before a time, and a block's records loaded (inflated for deflate). The
- * one reader of the format: ocf_recover.c walks blocks with it, the tools (tools/) read with
+ * skipping the blocks before a time, and a block's records loaded (unpacked by ocf_unpack.c
+ * for deflate and snappy). The one reader of the format: ocf_recover.c walks blocks with it, the tools (tools/) read with
  * it. Records are decoded by ocf_envelope_decode; merging files and shards is the tools'.
  * Nothing here logs: a failure leaves its sentence and byte offset in the reader.
  */
@@ -25,16 +25,18 @@ struct ocf_reader_block {
 	uint64_t data_off; /* where its (compressed) records start */
 	uint64_t end;	   /* just past its sync marker: where the next block starts */
 	int64_t count;	   /* records, >= 1 */
-	int64_t size;	   /* bytes of its records as stored (compressed for deflate) */
+	int64_t size;	   /* bytes of its records as stored (compressed, and snappy's CRC32) */
 	int64_t first_seq; /* the first record's seq and ts_ns, if first_ok */
 	int64_t first_ts;
-	bool first_ok; /* false: the first record's head did not decode (an envelope is assumed) */
+	bool first_ok; /* false: not peeked (not an envelope file), or it did not decode */
 };
 
 /*
  * Read the block at @off of the file @fd of @fsize bytes whose header's sync marker is @sync:
  * its prefix (count >= 1, size >= 0), its sync marker, and its first record's
- * first two longs (@peek: NULL not to, else the file's codec). Returns 0 with the block in *@ret, OCF_READER_END if @off == @fsize,
+ * first two longs (@peek: NULL not to, else the file's codec; a snappy block whose leading
+ * literal is too short for them is read whole). Returns 0 with the block in *@ret,
+ * OCF_READER_END if @off == @fsize,
  * -ENODATA (the file ends inside the block: a torn tail), -EBADMSG (not a block prefix),
  * -EILSEQ (the block's end is not the sync marker) or -errno of pread. Blocks on the file.
  */
@@ -50,7 +52,7 @@ struct ocf_reader;
  * Open @path (relative to @dir_fd, or absolute) for reading and parse its header. Returns 0
  * and the reader in *@ret, or -errno with a sentence in @err (of @errlen bytes): -EBADMSG (not
  * an Avro object container file, or a header that does not parse), -ENODATA (the file ends
- * inside its header), -ENOTSUP (a codec other than null and deflate), -ENOMEM, or -errno of
+ * inside its header), -ENOTSUP (a codec other than null, deflate and snappy), -ENOMEM, or -errno of
  * open/read. The file's size is taken now: a file still being written is read up to there.
  */
 int ocf_reader_open(int dir_fd, const char *path, struct ocf_reader **ret, char *err,
@@ -76,7 +78,7 @@ int ocf_reader_meta(const struct ocf_reader *r, const char *key, char *buf, size
 
 /*
  * The next whole block from the cursor (at first the block after the header), its first
- * record peeked; the cursor moves past it. Returns 0, OCF_READER_END, or an error of
+ * record peeked (envelope files); the cursor moves past it. Returns 0, OCF_READER_END, or an error of
  * ocf_reader_block_at with its sentence and offset left in the reader (ocf_reader_error);
  * after an error the file is not read further (every call returns the same error).
  */
@@ -96,9 +98,10 @@ int64_t ocf_reader_skip_before(struct ocf_reader *r, int64_t from_ns);
 
 /*
  * Load @b's records (as ocf_reader_next returned it) into the reader's buffer, inflated for
- * deflate: *@ret_data and *@ret_len are valid until the next call on @r. Returns 0, -EBADMSG
- * (the data does not inflate to a whole stream), -EFBIG (inflates past 256 MiB), -ENOMEM, or
- * -errno of pread; errors also leave their sentence.
+ * deflate, uncompressed and their CRC32 checked for snappy: *@ret_data and *@ret_len are valid
+ * until the next call on @r. Returns 0, -EBADMSG (the data does not inflate or uncompress to
+ * a whole stream), -EILSEQ (snappy: a CRC32 mismatch), -EFBIG (past 256 MiB), -ENOMEM, or
+ * -errno of pread; errors also leave their sentence (naming the block's byte offset).
  */
 int ocf_reader_load(struct ocf_reader *r, const struct ocf_reader_block *b,
 		    const uint8_t **ret_data, size_t *ret_len);

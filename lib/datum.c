@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Avro schemas compiled into validators (xrelay/datum.h): JSON into the program of
- * lib/datum_int.h, every fault named by its path. The validator that runs a program is
- * lib/datum_check.c's.
+ * lib/datum_int.h, every fault named by its path, and the names the decoder needs kept. The
+ * validator that runs a program is lib/datum_check.c's, the decoder lib/datum_json.c's. Past
+ * 500 lines: one recursive descent over the schema's grammar, better read in one place.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -56,6 +57,46 @@ static size_t path_push(struct compiler *c, const char *fmt, ...)
 	vsnprintf(c->path + old, sizeof(c->path) - old, fmt, ap);
 	va_end(ap);
 	return old;
+}
+
+/* Keep @s in the program's names: its offset in *@ret. */
+static int text_add(struct compiler *c, const char *s, uint32_t *ret)
+{
+	struct datum_prog *p = c->p;
+	size_t n = strlen(s) + 1;
+	char *nt;
+
+	if (p->text_len + n > p->text_cap) {
+		uint32_t cap = p->text_cap ? p->text_cap : 1024;
+
+		while (cap < p->text_len + n)
+			cap *= 2;
+		nt = realloc(p->text, cap);
+		if (!nt)
+			return -ENOMEM;
+		p->text = nt;
+		p->text_cap = cap;
+	}
+	memcpy(p->text + p->text_len, s, n);
+	*ret = p->text_len;
+	p->text_len += (uint32_t)n;
+	return 0;
+}
+
+/* Keep an enum's symbol @s (the next of p->sym). */
+static int sym_add(struct compiler *c, const char *s)
+{
+	struct datum_prog *p = c->p;
+	uint32_t *ns;
+
+	if (p->nsym == p->sym_cap) {
+		ns = realloc(p->sym, (p->sym_cap ? 2 * p->sym_cap : 64) * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		p->sym = ns;
+		p->sym_cap = p->sym_cap ? 2 * p->sym_cap : 64;
+	}
+	return text_add(c, s, &p->sym[p->nsym++]);
 }
 
 static int node_new(struct compiler *c, enum kind k, uint32_t *ret)
@@ -170,6 +211,8 @@ static int name_define(struct compiler *c, const json_t *s, const char *ns, enum
 	if (prim_of(full) >= 0 || name_find(c, full))
 		return fail(c, "the name \"%.60s\" is already defined", full);
 	r = node_new(c, k, ret);
+	if (!r)
+		r = text_add(c, full, &c->p->name[*ret]);
 	if (r)
 		return r;
 	c->names[c->nnames].fullname = strdup(full);
@@ -313,6 +356,8 @@ static int compile_record(struct compiler *c, const json_t *s, const char *ns, u
 		}
 		strcat(step, ".type");
 		r = compile_at(c, json_object_get(fd, "type"), inner, depth + 1, &f, step);
+		if (!r)
+			r = text_add(c, json_string_value(fn), &c->p->kid_name[first + i]);
 		if (r)
 			return r;
 		c->p->kids[first + i] = f;
@@ -339,6 +384,7 @@ static int compile_enum(struct compiler *c, const json_t *s, const char *ns, uin
 		path_push(c, "%ssymbols", c->path[0] ? "." : "");
 		return fail(c, "an enum needs a non-empty \"symbols\" array");
 	}
+	c->p->node[me].a = c->p->nsym;
 	for (i = 0; i < n; i++) {
 		const json_t *y = json_array_get(syms, i);
 
@@ -352,6 +398,9 @@ static int compile_enum(struct compiler *c, const json_t *s, const char *ns, uin
 				return fail(c, "the symbol \"%s\" is listed twice",
 					    json_string_value(y));
 			}
+		r = sym_add(c, json_string_value(y));
+		if (r)
+			return r;
 	}
 	c->p->node[me].n = (uint32_t)n;
 	*ret = me;
@@ -496,7 +545,7 @@ int datum_compile(const json_t *schema, struct datum_prog **ret, struct datum_er
 out:
 	for (i = 0; i < c->nnames; i++)
 		free(c->names[i].fullname);
-	free(c->p);
+	datum_free(c->p);
 	free(c);
 	return r;
 }
@@ -520,5 +569,20 @@ int datum_compile_text(const char *json, size_t len, struct datum_prog **ret,
 
 void datum_free(struct datum_prog *p)
 {
+	if (!p)
+		return;
+	free(p->sym);
+	free(p->text);
 	free(p);
+}
+
+const char *datum_name(const struct datum_prog *p)
+{
+	const struct dnode *d = &p->node[p->root];
+
+	if (d->kind == K_RECORD || d->kind == K_ENUM || d->kind == K_FIXED)
+		return p->text + p->name[p->root];
+	if (d->kind < NPRIM)
+		return prim_names[d->kind];
+	return d->kind == K_ARRAY ? "array" : d->kind == K_MAP ? "map" : "union";
 }

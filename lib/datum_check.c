@@ -8,47 +8,10 @@
 
 #include "datum_int.h"
 
-/* Checking: a cursor over the datum, the reason of the first fault, a budget of empty items. */
-struct cur {
-	const uint8_t *p, *end;
-	uint32_t empty_left;
-	unsigned int why;
-};
-
-static int bad(struct cur *r, unsigned int why)
-{
-	r->why = why;
-	return -EBADMSG;
-}
-
-/* A zigzag varint of at most @max bytes (5: int, 10: long). */
-static int get_varint(struct cur *r, unsigned int max, int64_t *v)
-{
-	uint64_t u = 0;
-	unsigned int i;
-
-	for (i = 0; i < max; i++) {
-		uint8_t b;
-
-		if (r->p == r->end)
-			return bad(r, XRELAY_REJECT_TRUNCATED);
-		b = *r->p++;
-		/* The last byte may only hold the bits left: 4 of an int's 32, 1 of a long's 64. */
-		if (i == max - 1 && (b & (max == 5 ? 0xf0 : 0xfe)))
-			return bad(r, XRELAY_REJECT_BAD_VARINT);
-		u |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			*v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-			return 0;
-		}
-	}
-	return bad(r, XRELAY_REJECT_BAD_VARINT);
-}
-
-static int skip(struct cur *r, uint64_t n)
+static int skip(struct datum_cur *r, uint64_t n)
 {
 	if (n > (uint64_t)(r->end - r->p))
-		return bad(r, XRELAY_REJECT_TRUNCATED);
+		return datum_bad(r, XRELAY_REJECT_TRUNCATED);
 	r->p += n;
 	return 0;
 }
@@ -94,9 +57,9 @@ static bool utf8_ok(const uint8_t *s, size_t n)
 	return true;
 }
 
-static int check(const struct datum_prog *p, uint32_t n, struct cur *r, unsigned int depth);
+static int check(const struct datum_prog *p, uint32_t n, struct datum_cur *r, unsigned int depth);
 
-static int check_blocks(const struct datum_prog *p, const struct dnode *d, struct cur *r,
+static int check_blocks(const struct datum_prog *p, const struct dnode *d, struct datum_cur *r,
 			unsigned int depth)
 {
 	const struct dnode *item = &p->node[d->a];
@@ -105,7 +68,7 @@ static int check_blocks(const struct datum_prog *p, const struct dnode *d, struc
 	int ret;
 
 	for (;;) {
-		ret = get_varint(r, 10, &count);
+		ret = datum_varint(r, 10, &count);
 		if (ret)
 			return ret;
 		if (!count)
@@ -113,22 +76,22 @@ static int check_blocks(const struct datum_prog *p, const struct dnode *d, struc
 		size = -1;
 		if (count < 0) {
 			if (count == INT64_MIN)
-				return bad(r, XRELAY_REJECT_BAD_LENGTH);
+				return datum_bad(r, XRELAY_REJECT_BAD_LENGTH);
 			count = -count;
-			ret = get_varint(r, 10, &size);
+			ret = datum_varint(r, 10, &size);
 			if (ret)
 				return ret;
 			if (size < 0)
-				return bad(r, XRELAY_REJECT_BAD_LENGTH);
+				return datum_bad(r, XRELAY_REJECT_BAD_LENGTH);
 		}
 		start = r->p;
 		/* Each item takes a byte at least, or it is paid from the budget of empty ones. */
 		if (d->kind == K_MAP || !item->may_empty) {
 			if ((uint64_t)count > (uint64_t)(r->end - r->p))
-				return bad(r, XRELAY_REJECT_BAD_LENGTH);
+				return datum_bad(r, XRELAY_REJECT_BAD_LENGTH);
 		} else {
 			if ((uint64_t)count > r->empty_left)
-				return bad(r, XRELAY_REJECT_BAD_LENGTH);
+				return datum_bad(r, XRELAY_REJECT_BAD_LENGTH);
 			r->empty_left -= (uint32_t)count;
 		}
 		while (count--) {
@@ -142,11 +105,11 @@ static int check_blocks(const struct datum_prog *p, const struct dnode *d, struc
 				return ret;
 		}
 		if (size >= 0 && r->p - start != size)
-			return bad(r, XRELAY_REJECT_BAD_LENGTH);
+			return datum_bad(r, XRELAY_REJECT_BAD_LENGTH);
 	}
 }
 
-static int check(const struct datum_prog *p, uint32_t n, struct cur *r, unsigned int depth)
+static int check(const struct datum_prog *p, uint32_t n, struct datum_cur *r, unsigned int depth)
 {
 	const struct dnode *d = &p->node[n];
 	int64_t v;
@@ -154,51 +117,51 @@ static int check(const struct datum_prog *p, uint32_t n, struct cur *r, unsigned
 	int ret;
 
 	if (depth > DATUM_DEPTH_MAX)
-		return bad(r, XRELAY_REJECT_TOO_DEEP);
+		return datum_bad(r, XRELAY_REJECT_TOO_DEEP);
 	switch ((enum kind)d->kind) {
 	case K_NULL:
 		return 0;
 	case K_BOOLEAN:
 		if (r->p == r->end)
-			return bad(r, XRELAY_REJECT_TRUNCATED);
+			return datum_bad(r, XRELAY_REJECT_TRUNCATED);
 		if (*r->p > 1)
-			return bad(r, XRELAY_REJECT_BAD_VALUE);
+			return datum_bad(r, XRELAY_REJECT_BAD_VALUE);
 		r->p++;
 		return 0;
 	case K_INT:
-		return get_varint(r, 5, &v);
+		return datum_varint(r, 5, &v);
 	case K_LONG:
-		return get_varint(r, 10, &v);
+		return datum_varint(r, 10, &v);
 	case K_FLOAT:
 		return skip(r, 4);
 	case K_DOUBLE:
 		return skip(r, 8);
 	case K_BYTES:
 	case K_STRING:
-		ret = get_varint(r, 10, &v);
+		ret = datum_varint(r, 10, &v);
 		if (ret)
 			return ret;
 		if (v < 0)
-			return bad(r, XRELAY_REJECT_BAD_LENGTH);
+			return datum_bad(r, XRELAY_REJECT_BAD_LENGTH);
 		if ((uint64_t)v > (uint64_t)(r->end - r->p))
-			return bad(r, XRELAY_REJECT_TRUNCATED);
+			return datum_bad(r, XRELAY_REJECT_TRUNCATED);
 		if (d->kind == K_STRING && !utf8_ok(r->p, (size_t)v))
-			return bad(r, XRELAY_REJECT_BAD_VALUE);
+			return datum_bad(r, XRELAY_REJECT_BAD_VALUE);
 		r->p += v;
 		return 0;
 	case K_FIXED:
 		return skip(r, d->n);
 	case K_ENUM:
-		ret = get_varint(r, 5, &v);
+		ret = datum_varint(r, 5, &v);
 		if (!ret && (v < 0 || v >= d->n))
-			return bad(r, XRELAY_REJECT_BAD_ENUM);
+			return datum_bad(r, XRELAY_REJECT_BAD_ENUM);
 		return ret;
 	case K_UNION:
-		ret = get_varint(r, 10, &v);
+		ret = datum_varint(r, 10, &v);
 		if (ret)
 			return ret;
 		if (v < 0 || v >= d->n)
-			return bad(r, XRELAY_REJECT_BAD_UNION);
+			return datum_bad(r, XRELAY_REJECT_BAD_UNION);
 		return check(p, p->kids[d->a + (uint32_t)v], r, depth + 1);
 	case K_RECORD:
 		for (i = 0; i < d->n; i++) {
@@ -211,17 +174,30 @@ static int check(const struct datum_prog *p, uint32_t n, struct cur *r, unsigned
 	case K_MAP:
 		return check_blocks(p, d, r, depth);
 	}
-	return bad(r, XRELAY_REJECT_BAD_VALUE);
+	return datum_bad(r, XRELAY_REJECT_BAD_VALUE);
+}
+
+int datum_check_one(const struct datum_prog *p, const uint8_t *buf, size_t len, size_t *ret_len,
+		    unsigned int *ret_why)
+{
+	struct datum_cur r = { .p = buf, .end = buf + len, .empty_left = DATUM_EMPTY_ITEMS_MAX };
+	int ret = check(p, p->root, &r, 0);
+
+	if (ret)
+		*ret_why = r.why;
+	else
+		*ret_len = (size_t)(r.p - buf);
+	return ret;
 }
 
 int datum_check(const struct datum_prog *p, const uint8_t *buf, size_t len, unsigned int *ret_why)
 {
-	struct cur r = { .p = buf, .end = buf + len, .empty_left = DATUM_EMPTY_ITEMS_MAX };
-	int ret = check(p, p->root, &r, 0);
+	size_t used = 0;
+	int ret = datum_check_one(p, buf, len, &used, ret_why);
 
-	if (!ret && r.p != r.end)
-		ret = bad(&r, XRELAY_REJECT_TRAILING);
-	if (ret)
-		*ret_why = r.why;
+	if (!ret && used != len) {
+		*ret_why = XRELAY_REJECT_TRAILING;
+		ret = -EBADMSG;
+	}
 	return ret;
 }

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* Records as JSON lines; see jsonl.h. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "jsonl.h"
+#include "xrelay/bytetext.h"
 
 size_t jsonl_max(size_t payload_len)
 {
@@ -31,42 +34,6 @@ static size_t put_addr(char *p, const void *a, unsigned int len)
 	return 1 + put_str(p + 1, t) + put_str(p + 1 + strlen(t), "\"");
 }
 
-static size_t put_hex(char *p, const uint8_t *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		p[2 * i] = digits[b[i] >> 4];
-		p[2 * i + 1] = digits[b[i] & 15];
-	}
-	return 2 * n;
-}
-
-static size_t put_base64(char *p, const uint8_t *b, size_t n)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, o = 0;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8 | b[i + 2];
-
-		p[o++] = a[v >> 18];
-		p[o++] = a[(v >> 12) & 63];
-		p[o++] = a[(v >> 6) & 63];
-		p[o++] = a[v & 63];
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)b[i] << 16 | (i + 1 < n ? (uint32_t)b[i + 1] << 8 : 0);
-
-		p[o++] = a[v >> 18];
-		p[o++] = a[(v >> 12) & 63];
-		p[o++] = i + 1 < n ? a[(v >> 6) & 63] : '=';
-		p[o++] = '=';
-	}
-	return o;
-}
-
 size_t jsonl_format(const struct recset_rec *rec, bool hex, char *buf)
 {
 	const struct ocf_envelope *e = &rec->e;
@@ -82,9 +49,31 @@ size_t jsonl_format(const struct recset_rec *rec, bool hex, char *buf)
 	p += put_addr(p, e->dst_addr, e->dst_len);
 	p += sprintf(p, ",\"dst_port\":%u,\"payload\":\"", e->dst_port);
 	if (hex)
-		p += put_hex(p, rec->payload, e->payload_len);
+		p += bytetext_hex(p, rec->payload, e->payload_len);
 	else
-		p += put_base64(p, rec->payload, e->payload_len);
+		p += bytetext_base64(p, rec->payload, e->payload_len);
 	p += put_str(p, "\"}\n");
 	return (size_t)(p - buf);
+}
+
+int jsonl_datum(const struct recset_rec *rec, bool hex, struct datum_text *out)
+{
+	unsigned int why;
+	char *nb;
+	int e;
+
+	out->len = 0;
+	e = datum_json(rec->datum, rec->data, rec->len, hex ? DATUM_JSON_HEX : 0, out, &why);
+	if (e)
+		return e;
+	if (out->cap < out->len + 2) {
+		nb = realloc(out->buf, out->len + 2);
+		if (!nb)
+			return -ENOMEM;
+		out->buf = nb;
+		out->cap = out->len + 2;
+	}
+	out->buf[out->len++] = '\n';
+	out->buf[out->len] = '\0';
+	return 0;
 }

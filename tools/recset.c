@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* A recording's files in shards, read and merged by time; see recset.h. */
+/*
+ * A recording's files in shards, read and merged by time; see recset.h. Past 500 lines: one
+ * cursor (shard -> file -> block -> record, envelope or datum) that reads best in one place.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +15,9 @@
 #include "../dataplane/ocf_name.h"
 #include "../dataplane/ocf_reader.h"
 #include "recset.h"
+#include "xrelay/api.h"
 #include "xrelay/avro.h"
+#include "xrelay/datum.h"
 
 struct rfile {
 	char *path;
@@ -26,7 +31,8 @@ struct shard {
 	struct recset_shard pub;
 	struct rfile **files;
 	size_t nfiles, next;
-	struct ocf_reader *r; /* the file being read */
+	struct ocf_reader *r;	 /* the file being read */
+	struct datum_prog *prog; /* its schema, for a datum file */
 	struct ocf_reader *ahead;
 	size_t ahead_idx;
 	const uint8_t *data; /* the loaded block's records */
@@ -35,6 +41,7 @@ struct shard {
 	struct ocf_reader_block blk;
 	bool done, has;
 	struct recset_rec rec;
+	char rec_msg[400];
 };
 
 struct recset {
@@ -233,17 +240,26 @@ static void shard_drop(struct recset *rs, struct shard *s)
 		rs->bytes_done += ocf_reader_bytes_read(s->r);
 	ocf_reader_close(s->r);
 	s->r = NULL;
+	datum_free(s->prog);
+	s->prog = NULL;
 	s->left = 0;
 	s->pub.file = NULL;
 }
 
-/* Open file @idx of @s: its reader, or NULL with the damage reported (@report). */
-static struct ocf_reader *file_open(struct recset *rs, struct shard *s, size_t idx, bool report)
+/*
+ * Open file @idx of @s: its reader (and for a datum file its compiled schema in *@ret_prog), or
+ * NULL with the damage reported (@report).
+ */
+static struct ocf_reader *file_open(struct recset *rs, struct shard *s, size_t idx, bool report,
+				    struct datum_prog **ret_prog)
 {
+	const char *path = s->files[idx]->path, *needs = rs->o.needs;
 	struct ocf_reader *r = NULL;
+	struct datum_error de;
 	char err[256], msg[400];
-	const char *path = s->files[idx]->path;
+	const char *schema;
 
+	*ret_prog = NULL;
 	if (s->ahead && s->ahead_idx == idx) {
 		r = s->ahead;
 		s->ahead = NULL;
@@ -254,22 +270,30 @@ static struct ocf_reader *file_open(struct recset *rs, struct shard *s, size_t i
 			damage(rs, path, UINT64_MAX, err);
 		return NULL;
 	}
-	/*
-	 * The record decoder follows the schema. Only envelope records (xrelay.Packet) are
-	 * decoded so far; datum channels (issue 12) add their schema's decoder here.
-	 */
-	if (!ocf_reader_is_envelope(r)) {
-		if (report) {
-			snprintf(msg, sizeof(msg),
-				 "the schema is not xrelay.Packet (this reader decodes envelope "
-				 "records only): %.80s",
-				 ocf_reader_schema(r));
-			damage(rs, path, UINT64_MAX, msg);
-		}
-		ocf_reader_close(r);
-		return NULL;
+	if (ocf_reader_is_envelope(r))
+		return r;
+	/* Another schema: a datum channel's file, whose records are its schema's datums. */
+	schema = ocf_reader_schema(r);
+	if (datum_compile_text(schema, strlen(schema), ret_prog, &de)) {
+		snprintf(msg, sizeof(msg),
+			 "the schema is neither xrelay.Packet nor a valid Avro schema (at \"%s\": "
+			 "%s)",
+			 de.path, de.detail);
+	} else if (needs || rs->window) {
+		snprintf(msg, sizeof(msg),
+			 "a datum channel's file (schema %s): its records carry no seq, ts_ns, "
+			 "addresses or ports, which %s; passed over",
+			 datum_name(*ret_prog),
+			 needs ? needs : "a time window (--from/--to) needs");
+	} else {
+		return r;
 	}
-	return r;
+	if (report)
+		damage(rs, path, UINT64_MAX, msg);
+	datum_free(*ret_prog);
+	*ret_prog = NULL;
+	ocf_reader_close(r);
+	return NULL;
 }
 
 /* First record's time of the file's first block, or INT64_MIN if unknown. */
@@ -290,14 +314,16 @@ static bool shard_next_file(struct recset *rs, struct shard *s)
 
 	while (s->next < s->nfiles) {
 		size_t idx = s->next++;
-		struct ocf_reader *r = file_open(rs, s, idx, true);
+		struct datum_prog *prog, *aprog;
+		struct ocf_reader *r = file_open(rs, s, idx, true, &prog);
 
 		if (!r)
 			continue;
 		rs->opened++;
 		if (rs->o.from_ns != INT64_MIN && s->next < s->nfiles) {
 			/* A file whose successor starts before the window holds none of it. */
-			s->ahead = file_open(rs, s, s->next, false);
+			/* (A window passes datum files over: aprog stays NULL.) */
+			s->ahead = file_open(rs, s, s->next, false, &aprog);
 			s->ahead_idx = s->next;
 			t = s->ahead ? file_first_ts(s->ahead) : INT64_MIN;
 			if (t != INT64_MIN && t < rs->o.from_ns) {
@@ -307,6 +333,7 @@ static bool shard_next_file(struct recset *rs, struct shard *s)
 			}
 		}
 		s->r = r;
+		s->prog = prog;
 		s->pub.file = s->files[idx]->path;
 		if (ocf_reader_meta(r, XRELAY_META_CHANNEL, meta, sizeof(meta)) > 0 &&
 		    name_valid(meta))
@@ -364,6 +391,29 @@ static bool shard_next_block(struct recset *rs, struct shard *s)
 	return true;
 }
 
+/* The datum at s->pos into s->rec: its length, or -EBADMSG with s->rec_msg set. */
+static int datum_record(struct shard *s)
+{
+	unsigned int why = 0;
+	size_t used = 0;
+
+	if (datum_check_one(s->prog, s->data + s->pos, s->len - s->pos, &used, &why)) {
+		snprintf(s->rec_msg, sizeof(s->rec_msg),
+			 "the block at byte %" PRIu64 ": record %" PRId64 " of %" PRId64
+			 " (at byte %zu of its %zu) is not a datum of the file's schema %s (%s)",
+			 s->blk.off, s->blk.count - s->left + 1, s->blk.count, s->pos, s->len,
+			 datum_name(s->prog),
+			 why < XRELAY_REJECT__MAX ? api_reject_reasons[why].name : "?");
+		return -EBADMSG;
+	}
+	memset(&s->rec.e, 0, sizeof(s->rec.e));
+	s->rec.payload = NULL;
+	s->rec.datum = s->prog;
+	s->rec.data = s->data + s->pos;
+	s->rec.len = used;
+	return (int)used;
+}
+
 /* Fill s->rec with the shard's next record in the window, or set s->done. */
 static void shard_fill(struct recset *rs, struct shard *s)
 {
@@ -391,6 +441,21 @@ static void shard_fill(struct recset *rs, struct shard *s)
 			(void)shard_next_block(rs, s);
 			continue;
 		}
+		if (s->prog) {
+			n = datum_record(s);
+			if (n < 0) {
+				damage(rs, s->pub.file, s->blk.off, s->rec_msg);
+				s->data = NULL;
+				shard_drop(rs, s);
+				continue;
+			}
+			s->pos += (size_t)n;
+			s->left--;
+			s->rec.shard = &s->pub;
+			s->has = true;
+			continue;
+		}
+		s->rec.datum = NULL;
 		n = ocf_envelope_decode(s->data + s->pos, s->len - s->pos, &s->rec.e,
 					&s->rec.payload);
 		if (n < 0) {
@@ -425,7 +490,8 @@ int recset_next(struct recset *rs, struct recset_rec *ret)
 		shard_fill(rs, s);
 		if (!s->has)
 			continue;
-		if (!rs->o.merge) {
+		/* Datums carry no time: their shards first, in order. */
+		if (!rs->o.merge || s->rec.datum) {
 			best = s;
 			break;
 		}
@@ -501,6 +567,7 @@ void recset_close(struct recset *rs)
 		return;
 	for (i = 0; i < rs->nshards; i++) {
 		ocf_reader_close(rs->shards[i].r);
+		datum_free(rs->shards[i].prog);
 		ocf_reader_close(rs->shards[i].ahead);
 		free(rs->shards[i].files);
 	}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../dataplane/ocf_envelope.h"
+#include "xrelay/datum.h"
 
 struct recset;
 
@@ -27,14 +28,24 @@ struct recset_shard {
 
 struct recset_rec {
 	const struct recset_shard *shard;
-	struct ocf_envelope e;
+	struct ocf_envelope e;	/* envelope records (e zeroed for datums) */
 	const uint8_t *payload; /* e.payload_len bytes, valid until the next recset_next */
+	/* Datum records: the file's compiled schema (else NULL) and the datum's bytes. */
+	const struct datum_prog *datum;
+	const uint8_t *data;
+	size_t len;
 };
 
 struct recset_opts {
 	int64_t from_ns; /* records with ts_ns in [from_ns, to_ns] only */
 	int64_t to_ns;
 	bool merge; /* merge the shards by ts_ns (else shard after shard) */
+	/*
+	 * Envelope records only, for what needs seq, times or addresses: "pcap needs" (say);
+	 * a datum file is then reported (naming this) and passed over. NULL: datums welcome
+	 * (but a time window, which needs ts_ns, passes them over all the same).
+	 */
+	const char *needs;
 	/* Called for damage found in @file at byte @off (the message says what); may be NULL. */
 	void (*damage)(void *ctx, const char *file, uint64_t off, const char *msg);
 	void *ctx;

@@ -11,6 +11,7 @@
 
 struct shard_tally {
 	uint64_t records, bytes, gaps, missing, restarts;
+	uint64_t datums; /* records of datum files: no seq, no time */
 	int64_t first_ts, last_ts, first_seq, last_seq;
 	bool seen;
 };
@@ -45,6 +46,12 @@ void tally_add(struct tally *t, const struct recset_rec *rec)
 	int64_t seq = rec->e.seq;
 	char a[40], b[40];
 
+	if (rec->datum) {
+		s->records++;
+		s->datums++;
+		s->bytes += rec->len;
+		return;
+	}
 	if (s->seen && seq != s->last_seq + 1) {
 		if (seq <= s->last_seq) {
 			s->restarts++;
@@ -110,7 +117,7 @@ static void drops_text(json_t *snap, const char *channel, char *buf, size_t len)
 int tally_print(const struct tally *t, const struct recset *rs, bool gaps, const char *snapshot,
 		FILE *f)
 {
-	uint64_t records = 0, bytes = 0, missing = 0;
+	uint64_t records = 0, bytes = 0, missing = 0, timed = 0;
 	int64_t t0 = INT64_MAX, t1 = INT64_MIN;
 	char a[40], b[40], drops[512];
 	json_t *snap = NULL;
@@ -131,12 +138,19 @@ int tally_print(const struct tally *t, const struct recset *rs, bool gaps, const
 		double span = s->seen ? (double)(s->last_ts - s->first_ts) / 1e9 : 0;
 
 		records += s->records;
+		timed += s->records - s->datums;
 		bytes += s->bytes;
 		missing += s->missing;
 		if (s->seen && s->first_ts < t0)
 			t0 = s->first_ts;
 		if (s->seen && s->last_ts > t1)
 			t1 = s->last_ts;
+		if (s->datums == s->records && s->datums) {
+			fprintf(f,
+				"%s: %" PRIu64 " records, %" PRIu64 " bytes (datums: no times)\n",
+				sh->name, s->records, s->bytes);
+			continue;
+		}
 		if (!s->seen) {
 			fprintf(f, "%s: no records%s\n", sh->name, gaps ? "" : " in the window");
 			continue;
@@ -167,7 +181,7 @@ int tally_print(const struct tally *t, const struct recset *rs, bool gaps, const
 			"total: %" PRIu64 " gap(s), %" PRIu64 " missing, %" PRIu64
 			" records in %u shard(s)\n",
 			t->gaps, missing, records, t->n);
-	} else if (records) {
+	} else if (timed) {
 		double span = (double)(t1 - t0) / 1e9;
 
 		fprintf(f,
@@ -175,7 +189,12 @@ int tally_print(const struct tally *t, const struct recset *rs, bool gaps, const
 			" bytes, %s to %s (%.3f s), %.1f records/s, %u shard(s)\n",
 			records, bytes, timearg_format(t0, a, sizeof(a)),
 			timearg_format(t1, b, sizeof(b)), span,
-			span > 0 ? (double)(records - 1) / span : 0.0, t->n);
+			span > 0 ? (double)(timed - 1) / span : 0.0, t->n);
+	} else if (records) {
+		fprintf(f,
+			"total: %" PRIu64 " records, %" PRIu64
+			" bytes (datums: no times), %u shard(s)\n",
+			records, bytes, t->n);
 	} else {
 		fprintf(f, "total: 0 records in %u shard(s)\n", t->n);
 	}

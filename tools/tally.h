@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What xrelay-read --gaps and --stats report per shard: records, payload bytes, time span and
- * rate; each sequence gap (the seq range missing, the times around it) and the totals; and,
+ * What xrelay-read --gaps and --stats report per shard: records, payload bytes (a datum's
+ * bytes for datum files, which have no time), time span and rate; each sequence gap (the seq range missing, the times around it) and the totals; and,
  * from a /stats snapshot, the channel's drop counters by cause beside them. Program-side code
  * (tools/): it prints to the stream it is given.
  */

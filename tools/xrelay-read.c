@@ -39,6 +39,16 @@ static void usage(FILE *f)
 		"    *.avro.part files). Files are grouped into shards by name (<channel>-q<queue>),\n"
 		"    each shard read in file order, and the shards' records merged by ts_ns. A\n"
 		"    .avro.part file (still being written) is read up to its last whole block.\n"
+		"    Codecs null, deflate and snappy (its CRC32 checked).\n"
+		"\n"
+		"    A datum channel's files (records of the channel's own schema) are read too:\n"
+		"    jsonl prints each datum as its schema's JSON encoding (records as objects,\n"
+		"    unions as null or {\"type\": value}, enums as their symbol, bytes and fixed\n"
+		"    in base64, or hex with --hex; logical types as their underlying type), and\n"
+		"    --stats counts them. Datums carry no seq, time, addresses or ports, so pcap,\n"
+		"    pcapng, --gaps and --from/--to name such a file on stderr and pass it over\n"
+		"    (exit 3); their shards come first, in file order, not merged by time. The\n"
+		"    rejected datagrams (<name>-rejected-... files) are envelopes as any.\n"
 		"\n"
 		"    With --from/--to, blocks outside the window are skipped without reading their\n"
 		"    records: only each block's first record and sync marker are read, so a minute\n"
@@ -52,7 +62,8 @@ static void usage(FILE *f)
 		"        with IPv4 or IPv6 and UDP headers rebuilt from the record (lengths and\n"
 		"        checksums correct, MAC addresses made up), for Wireshark or tcpreplay.\n"
 		"    --hex\n"
-		"        jsonl payloads in hex (default base64).\n"
+		"        jsonl payloads (and datums' bytes and fixed values) in hex (default\n"
+		"        base64).\n"
 		"    -o, --output FILE\n"
 		"        write to FILE instead of stdout.\n"
 		"    --from TIME, --to TIME\n"
@@ -76,8 +87,9 @@ static void usage(FILE *f)
 		"        this text.\n"
 		"\n"
 		"DAMAGED INPUT\n"
-		"    A file that is not an Avro container, has another schema, a torn tail, a bad\n"
-		"    sync marker or a truncated block gets one line on stderr,\n"
+		"    A file that is not an Avro container, has a schema that does not compile, a\n"
+		"    torn tail, a bad sync marker, a truncated block, a deflate or snappy block that\n"
+		"    does not unpack or a snappy CRC32 that does not match gets one line on stderr,\n"
 		"        xrelay-read: FILE: byte OFFSET: what is wrong\n"
 		"    its records up to there are kept, and reading goes on with the next file.\n"
 		"\n"
@@ -147,6 +159,7 @@ int main(int argc, char **argv)
 	struct recset *rs = NULL;
 	struct tally *t = NULL;
 	struct recset_rec rec;
+	struct datum_text dt = { 0 };
 	char *buf = NULL;
 	FILE *out = stdout;
 	int c, e, rc = 0;
@@ -226,6 +239,11 @@ int main(int argc, char **argv)
 			"xrelay-read: not writing pcap to a terminal: give -o FILE or a pipe\n");
 		return EXIT_USAGE;
 	}
+	/* What datum files (no seq, time or addresses) cannot give: said per file, exit 3. */
+	if (gaps)
+		ro.needs = "--gaps needs";
+	else if (records && fmt != FMT_JSONL)
+		ro.needs = "pcap and pcapng need";
 	e = recset_open(argv + optind, argc - optind, &ro, &rs);
 	if (e) {
 		fprintf(stderr, "xrelay-read: %s\n",
@@ -257,7 +275,13 @@ int main(int argc, char **argv)
 			tally_add(t, &rec);
 		if (!records)
 			continue;
-		if (fmt == FMT_JSONL) {
+		if (rec.datum) { /* (pcap and --gaps pass datum files over: jsonl here) */
+			e = jsonl_datum(&rec, hex, &dt);
+			if (!e)
+				e = fwrite(dt.buf, 1, dt.len, out) == dt.len ? 0 : -EIO;
+			else if (e == -EBADMSG) /* cannot be: recset checked it */
+				e = 0;
+		} else if (fmt == FMT_JSONL) {
 			size_t len = jsonl_format(&rec, hex, buf);
 
 			e = fwrite(buf, 1, len, out) == len ? 0 : -EIO;
@@ -298,6 +322,7 @@ out:
 	if (out && out != stdout && fclose(out) && !rc)
 		rc = EXIT_OUTPUT;
 	free(buf);
+	free(dt.buf);
 	tally_free(t);
 	recset_close(rs);
 	return rc;

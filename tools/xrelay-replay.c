@@ -50,6 +50,11 @@ static void usage(FILE *f)
 		"    80 us, and sends the records due together with one sendmmsg. The timing error\n"
 		"    (sent minus due) of every datagram is tracked and summed up at the end.\n"
 		"\n"
+		"    A datum channel's files are not replayed: their records are the senders'\n"
+		"    datums, without the receive time to pace them by or the addresses they came\n"
+		"    to. Each is named on stderr and passed over (exit 3); the channel's rejected\n"
+		"    datagrams (<name>-rejected-... files) are envelopes and replay as any.\n"
+		"\n"
 		"OPTIONS\n"
 		"    -d, --dest ADDR:PORT\n"
 		"        where to send: IPv4 or [IPv6], unicast or multicast.\n"
@@ -180,6 +185,8 @@ int main(int argc, char **argv)
 		.from_ns = INT64_MIN,
 		.to_ns = INT64_MAX,
 		.merge = true,
+		/* Datums carry no time to pace by and no address to send to: refused per file. */
+		.needs = "replaying needs (pacing by ts_ns, --original's addresses)",
 		.damage = recset_damage_print,
 		.ctx = (void *)PROG,
 	};

@@ -36,47 +36,6 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static size_t put_long(uint8_t *p, int64_t v)
-{
-	return ocf_varint_encode_long(p, v);
-}
-
-/* A quote like datum_tool.py's: sequence, side, a 3-byte price, a symbol, venue, 0-4 levels. */
-static void make_md(struct datum *d, unsigned int i)
-{
-	static const char *const syms[] = { "ABC", "XYZW", "MSFT", "BRK.B" };
-	const char *sym = syms[i % 4];
-	uint8_t *p = d->b;
-	unsigned int k, levels = i % 5;
-
-	p += put_long(p, (int64_t)i * 1000003);
-	p += put_long(p, i & 1);
-	p += put_long(p, 3);
-	*p++ = (uint8_t)(i >> 16);
-	*p++ = (uint8_t)(i >> 8);
-	*p++ = (uint8_t)i;
-	p += put_long(p, (int64_t)strlen(sym));
-	memcpy(p, sym, strlen(sym));
-	p += strlen(sym);
-	if (i % 3) {
-		p += put_long(p, 1);
-		p += put_long(p, 4);
-		memcpy(p, "XNYS", 4);
-		p += 4;
-	} else {
-		p += put_long(p, 0);
-	}
-	if (levels) {
-		p += put_long(p, levels);
-		for (k = 0; k < levels; k++) {
-			p += put_long(p, 1000000 + (int64_t)i * 7 + k);
-			p += put_long(p, (int64_t)(k + 1) * 100);
-		}
-	}
-	p += put_long(p, 0);
-	d->len = (size_t)(p - d->b);
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -161,7 +120,7 @@ int main(int argc, char **argv)
 		n = NDATUM;
 	srand(12);
 	for (i = 0; i < NDATUM; i++) {
-		make_md(&md[i], i);
+		md[i].len = md_datum(md[i].b, i);
 		total += (double)md[i].len;
 		rnd[i].len = md[i].len;
 		for (j = 0; j < rnd[i].len; j++)

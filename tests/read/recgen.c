@@ -4,7 +4,9 @@
  * (dataplane/ocf_*.c, blocks by tests/util/testocf.c), for the tests and benchmarks of
  * xrelay-read and xrelay-replay: one channel, several queues (shards), files rotated every N
  * records, records paced at a fixed interval, sequence gaps on purpose, a .part file left
- * open. Payloads are the test pattern (tests/net/pattern.h). Prints one JSON line.
+ * open. Payloads are the test pattern (tests/net/pattern.h); with --datum the records are
+ * datums of the market-data schema (tests/util/mdschema.h), as a datum channel's files hold
+ * them. Prints one JSON line.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +20,7 @@
 
 #include "../../dataplane/ocf.h"
 #include "../net/pattern.h"
+#include "mdschema.h"
 #include "testocf.h"
 
 #define GAPS_MAX 64
@@ -33,14 +36,15 @@ static void usage(void)
 		"  --interval NS       ts_ns step between records (default 1000000)\n"
 		"  --per-file N        records of a shard per file (default: all in one)\n"
 		"  --block N           records per block (default 256)\n"
-		"  --codec C           null or deflate (default null)\n"
+		"  --codec C           null, deflate or snappy (default null)\n"
 		"  --min-len A, --max-len B   payload lengths (default 0, 1400)\n"
 		"  --seed S            pattern seed (default 1)\n"
 		"  --v6                IPv6 addresses (default IPv4)\n"
 		"  --src A --dst A     addresses (default 192.0.2.2 -> 192.0.2.1 / 2001:db8::2 -> ::1)\n"
 		"  --sport P --dport P ports (default 47000, 5000)\n"
 		"  --gap Q:SEQ:LEN     in queue Q, seq SEQ..SEQ+LEN-1 are never written (repeatable)\n"
-		"  --leave-part        the last file of each shard stays .avro.part\n");
+		"  --leave-part        the last file of each shard stays .avro.part\n"
+		"  --datum             a datum channel's files: record i is md_datum(i) of MD_SCHEMA\n");
 	exit(2);
 }
 
@@ -51,18 +55,27 @@ struct gap {
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", 1, NULL, 'd' },	{ "channel", 1, NULL, 'c' },
-		{ "queues", 1, NULL, 'q' },	{ "count", 1, NULL, 'n' },
-		{ "start", 1, NULL, 's' },	{ "interval", 1, NULL, 'i' },
-		{ "per-file", 1, NULL, 'p' },	{ "block", 1, NULL, 'b' },
-		{ "codec", 1, NULL, 'C' },	{ "min-len", 1, NULL, 'a' },
-		{ "max-len", 1, NULL, 'B' },	{ "seed", 1, NULL, 'S' },
-		{ "v6", 0, NULL, '6' },		{ "src", 1, NULL, 'A' },
-		{ "dst", 1, NULL, 'D' },	{ "sport", 1, NULL, 'P' },
-		{ "dport", 1, NULL, 'O' },	{ "gap", 1, NULL, 'g' },
-		{ "leave-part", 0, NULL, 'l' }, { 0 }
-	};
+	static const struct option opts[] = { { "dir", 1, NULL, 'd' },
+					      { "channel", 1, NULL, 'c' },
+					      { "queues", 1, NULL, 'q' },
+					      { "count", 1, NULL, 'n' },
+					      { "start", 1, NULL, 's' },
+					      { "interval", 1, NULL, 'i' },
+					      { "per-file", 1, NULL, 'p' },
+					      { "block", 1, NULL, 'b' },
+					      { "codec", 1, NULL, 'C' },
+					      { "min-len", 1, NULL, 'a' },
+					      { "max-len", 1, NULL, 'B' },
+					      { "seed", 1, NULL, 'S' },
+					      { "v6", 0, NULL, '6' },
+					      { "src", 1, NULL, 'A' },
+					      { "dst", 1, NULL, 'D' },
+					      { "sport", 1, NULL, 'P' },
+					      { "dport", 1, NULL, 'O' },
+					      { "gap", 1, NULL, 'g' },
+					      { "leave-part", 0, NULL, 'l' },
+					      { "datum", 0, NULL, 'm' },
+					      { 0 } };
 	const char *dir = NULL, *channel = "rec", *src = NULL, *dst = NULL;
 	unsigned int queues = 1, nblock = 256, minl = 0, maxl = 1400, ngaps = 0, q;
 	uint64_t count = 1000, per_file = 0, seed = 1, written = 0, files = 0;
@@ -70,8 +83,8 @@ int main(int argc, char **argv)
 	uint16_t sport = 47000, dport = 5000;
 	enum ocf_codec codec = OCF_CODEC_NULL;
 	struct gap gaps[GAPS_MAX];
-	bool v6 = false, leave = false;
-	uint8_t sa[16], da[16], hdr[XRELAY_PACKET_HDR_MAX], *tape, *payload;
+	bool v6 = false, leave = false, datum = false;
+	uint8_t sa[16], da[16], hdr[XRELAY_PACKET_HDR_MAX + MD_DATUM_MAX], *tape, *payload;
 	struct ocf_file **f;
 	struct ocf_block **b;
 	uint64_t *infile, i;
@@ -105,7 +118,8 @@ int main(int argc, char **argv)
 			nblock = (unsigned int)atoi(optarg);
 			break;
 		case 'C':
-			codec = strcmp(optarg, "deflate") ? OCF_CODEC_NULL : OCF_CODEC_DEFLATE;
+			if (ocf_codec_parse(optarg, &codec))
+				usage();
 			break;
 		case 'a':
 			minl = (unsigned int)atoi(optarg);
@@ -140,6 +154,9 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			leave = true;
+			break;
+		case 'm':
+			datum = true;
 			break;
 		default:
 			usage();
@@ -189,6 +206,7 @@ int main(int argc, char **argv)
 						    .queue = q,
 						    .start_ns = ts,
 						    .codec = codec,
+						    .schema = datum ? MD_SCHEMA : NULL,
 						    .host = "recgen" };
 
 			r = ocf_file_open(dfd, &fo, &f[q]);
@@ -213,6 +231,10 @@ int main(int argc, char **argv)
 		struct iovec iov[2] = { { hdr, (size_t)hl }, { payload, len } };
 
 		pattern_fill(tape, seed, (uint32_t)i, payload, len);
+		if (datum) {
+			iov[0].iov_len = md_datum(hdr, (unsigned int)i);
+			iov[1].iov_len = 0;
+		}
 		r = ocf_block_addv(b[q], iov, 2);
 		if (r == -ENOSPC) {
 			if (testocf_write_block(f[q], b[q]))

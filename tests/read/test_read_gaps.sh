@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # xrelay-read --gaps finds the sequence gaps made on purpose and nothing else:
 #  - a recording without gaps (2 shards, 5 files each): "0 gap(s)", exit 0;
-#  - the same with gaps made by recgen (seq numbers never written): inside a block, at a block
+#  - the same in snappy with gaps made by recgen (seq numbers never written): inside a block, at a block
 #    boundary, across a file boundary, in the other shard; each reported with its exact seq
 #    range, count and the times around it, the totals right, exit 1;
 #  - --from/--to: only the gaps inside the window; --snapshot adds the channel's drop causes
@@ -24,7 +24,7 @@ rt_check '[ $rc = 0 ] && grep -qx "total: 0 gap(s), 0 missing, 4000 records in 2
 # Queue 0: 10..12 inside a block, 50..59 at a block boundary (blocks hold 50), 413..417 at
 # the file boundary (a file holds 400 records: seq 0..412 with 13 missing); queue 1:
 # 1000..1099.
-gen --dir "$RT/gappy" --gap 0:10:3 --gap 0:50:10 --gap 0:413:5 --gap 1:1000:100
+gen --dir "$RT/gappy" --codec snappy --gap 0:10:3 --gap 0:50:10 --gap 0:413:5 --gap 1:1000:100
 out=$("$READ" --gaps "$RT/gappy")
 rc=$?
 gaps=$(grep ': gap: ' <<<"$out" | sed 's/, between.*//')

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Crash recovery (dataplane/ocf_recover.c): files cut at every offset of their header and of
- * their last block, and with garbage after their last whole block, keep exactly the records
+ * Crash recovery (dataplane/ocf_recover.c): files (null, deflate, snappy) cut at every offset
+ * of their header and of their last block, and with garbage after their last whole block, keep exactly the records
  * of their whole blocks for both readers; names not of the .part form, foreign and zeroed
  * files, symlinks and taken final names are refused or handled without loss.
  */
@@ -135,8 +135,10 @@ static void recover_cuts(struct tdir *t, enum layout l)
 	print_message(
 		"%s: %zu cuts of a %llu-byte file: %zu in the header (removed), %zu recovered and "
 		"read by python3-avro and avro-c\n",
-		l == DEFLATE ? "deflate" : "null", noffs, (unsigned long long)size, noffs - npy,
-		npy);
+		l == DEFLATE  ? "deflate"
+		: l == SNAPPY ? "snappy"
+			      : "null",
+		noffs, (unsigned long long)size, noffs - npy, npy);
 	json_decref(files);
 	free(orig);
 	free(pynames);
@@ -154,6 +156,12 @@ static void test_recover_cuts_null(void **state)
 static void test_recover_cuts_deflate(void **state)
 {
 	recover_cuts(*state, DEFLATE);
+}
+
+/* Snappy blocks end with their CRC32: a cut inside one must not keep it either. */
+static void test_recover_cuts_snappy(void **state)
+{
+	recover_cuts(*state, SNAPPY);
 }
 
 /* Tails a crash or a bad disk can leave after the last whole block are cut. */
@@ -345,6 +353,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recover_cuts_null, ocfcheck_tdir_setup,
 						ocfcheck_tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_recover_cuts_deflate, ocfcheck_tdir_setup,
+						ocfcheck_tdir_teardown),
+		cmocka_unit_test_setup_teardown(test_recover_cuts_snappy, ocfcheck_tdir_setup,
 						ocfcheck_tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_recover_garbage_tail, ocfcheck_tdir_setup,
 						ocfcheck_tdir_teardown),
