@@ -31,17 +31,14 @@ static void wchan_free(struct chantab *t, struct wchan *wc)
 	free(wc);
 }
 
-struct wchan *chantab_open(struct chantab *t, __u32 id)
+/* Serve channel @id with config @cfg on this queue: its destinations' sockets opened. */
+static struct wchan *wchan_new(struct chantab *t, __u32 id, const struct xrelay_channel_cfg *cfg)
 {
-	struct wchan *wc;
+	struct wchan *wc = calloc(1, sizeof(*wc));
 
-	wc = calloc(1, sizeof(*wc));
 	if (!wc)
 		return NULL;
-	if (mapctl_channel_get(t->dp->m, id, &wc->cfg) || wc->cfg.state != XRELAY_CH_ACTIVE) {
-		free(wc);
-		return NULL;
-	}
+	wc->cfg = *cfg;
 	resend_dests_init(&wc->dests);
 	if (wc->cfg.ndests > XRELAY_MAX_DESTS) /* an editor that is not mapctl: never trusted */
 		wc->cfg.ndests = XRELAY_MAX_DESTS;
@@ -52,6 +49,44 @@ struct wchan *chantab_open(struct chantab *t, __u32 id)
 		t->queue, id, wc->cfg.flags & XRELAY_CH_F_RECORD ? "on" : "off", wc->cfg.ndests);
 	t->ch[id] = wc;
 	return wc;
+}
+
+/*
+ * Channel @id is removed (@cfg, DRAINING) and this worker never served it: if the XDP program
+ * numbered frames for it on this queue that the worker has not settled, they were received
+ * while the channel existed and wait on the ring (a worker that lagged behind a short-lived
+ * channel): serve it now, already closing, so that they are recorded, not dropped. Returns
+ * it, or NULL when nothing waits (or no memory).
+ */
+static struct wchan *drain_unopened(struct chantab *t, __u32 id,
+				    const struct xrelay_channel_cfg *cfg)
+{
+	struct xrelay_dp_chan_stats *row = stats_row(t->dp->m, t->queue, id);
+	struct wchan *wc;
+	__u64 given;
+
+	if (stats_seq_given(t->dp->m, t->queue, id, &given) || given <= stats_settled(row))
+		return NULL;
+	wc = wchan_new(t, id, cfg);
+	if (!wc)
+		return NULL;
+	wc->drain_seq = given;
+	wc->close_at = dp_now_mono() + CHANTAB_CLOSE_GRACE_NS;
+	t->closing++;
+	pr_info("channel %s: queue %u: removed with %llu frame(s) not yet taken: recording them",
+		cfg->name, t->queue, (unsigned long long)(given - stats_settled(row)));
+	return wc;
+}
+
+struct wchan *chantab_open(struct chantab *t, __u32 id)
+{
+	struct xrelay_channel_cfg cfg;
+
+	if (mapctl_channel_get(t->dp->m, id, &cfg))
+		return NULL;
+	if (cfg.state == XRELAY_CH_DRAINING) /* removed before this worker saw its first frame */
+		return drain_unopened(t, id, &cfg);
+	return cfg.state == XRELAY_CH_ACTIVE ? wchan_new(t, id, &cfg) : NULL;
 }
 
 struct shard *chantab_shard_open(struct chantab *t, struct wchan *wc)
@@ -79,7 +114,12 @@ static void apply(struct chantab *t, const struct follow_snap *snap)
 		 * Slot generations only grow: an older one than ours is a snapshot taken before
 		 * chantab_open read the slot, and says nothing about this incarnation.
 		 */
-		if (!wc || s->generation < wc->cfg.generation)
+		if (!wc) {
+			if (s->state == XRELAY_CH_DRAINING)
+				(void)drain_unopened(t, id, s);
+			continue;
+		}
+		if (s->generation < wc->cfg.generation)
 			continue;
 		if (s->state != XRELAY_CH_ACTIVE || s->created_ns != wc->cfg.created_ns) {
 			if (!wc->close_at) {

@@ -77,8 +77,10 @@ void chantab_init(struct chantab *t, const struct dp *dp, unsigned int queue, st
 
 /*
  * Open channel @id on its first frame, from the maps (channel_cfg): its destinations' sockets
- * (its shard waits for its first record). Returns it, or NULL when the id is not an active
- * channel (or no memory).
+ * (its shard waits for its first record). A channel removed before this worker saw its first
+ * frame is opened already closing when frames numbered for it wait on this queue (they were
+ * received while it existed). Returns it, or NULL when the id is not an active channel, or a
+ * removed one with nothing waiting (or no memory).
  */
 struct wchan *chantab_open(struct chantab *t, __u32 id);
 
