@@ -434,8 +434,8 @@ out_unlock:
 }
 
 /*
- * Add the @size / 8 counters at @src (a row another process writes) to those at @dst. Rows
- * are arrays of __u64 counters, so they are summed word by word, each an atomic load.
+ * Add the @size / 8 counters at @src (a row another process writes, or a copy of one) to those
+ * at @dst. Rows are arrays of __u64 counters, summed word by word, each an atomic load.
  */
 static void sum_words(void *dst, const void *src, size_t size)
 {
@@ -463,12 +463,8 @@ int mapctl_channel_totals(struct mapctl *m, __u32 id, struct mapctl_chan_totals 
 		r = -errno;
 		goto out_free;
 	}
-	for (c = 0; c < m->ncpus; c++) {
-		out->xdp.rx_packets += per_cpu[c].rx_packets;
-		out->xdp.rx_bytes += per_cpu[c].rx_bytes;
-		out->xdp.redirect_miss += per_cpu[c].redirect_miss;
-		out->xdp.frags_passed += per_cpu[c].frags_passed;
-	}
+	for (c = 0; c < m->ncpus; c++)
+		sum_words(&out->xdp, &per_cpu[c], sizeof(out->xdp));
 	for (w = 0; w < XRELAY_MAX_QUEUES; w++) {
 		sum_words(&out->dp, &m->dp_stats[XRELAY_DP_INDEX(w, id)], sizeof(out->dp));
 		sum_words(out->dests, &m->dest_stats[XRELAY_DEST_INDEX(w, id, 0)],

@@ -205,17 +205,18 @@ int sender_add(struct sender *s, const struct ocf_envelope *e, const uint8_t *pa
 	struct sockaddr_in6 *a = &s->addrs[s->n];
 	unsigned int i = s->n;
 
-	memset(a, 0, sizeof(*a));
 	if (s->dest) {
 		s->fam[i] = s->dest->ss_family; /* the socket is connected to it */
 	} else if (e->dst_len == 4) {
 		struct sockaddr_in *a4 = (struct sockaddr_in *)a;
 
+		memset(a, 0, sizeof(*a));
 		a4->sin_family = AF_INET;
 		a4->sin_port = htons(e->dst_port);
 		memcpy(&a4->sin_addr, e->dst_addr, 4);
 		s->fam[i] = AF_INET;
 	} else {
+		memset(a, 0, sizeof(*a));
 		a->sin6_family = AF_INET6;
 		a->sin6_port = htons(e->dst_port);
 		memcpy(&a->sin6_addr, e->dst_addr, 16);

@@ -15,6 +15,9 @@
  */
 int timearg_parse(const char *s, int64_t *ret_ns);
 
+/* What timearg_parse takes, in words, for the tools' messages. */
+#define TIMEARG_FORMS "RFC 3339 (2026-12-02T10:00:00.123456789Z) or ns since the epoch"
+
 /* Write @ns as "YYYY-mm-ddTHH:MM:SS.nnnnnnnnnZ" into @buf (at least 32 bytes). Returns @buf. */
 char *timearg_format(int64_t ns, char *buf, size_t len);
 

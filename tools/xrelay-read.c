@@ -124,10 +124,7 @@ static int parse_time(const char *flag, const char *s, int64_t *ret)
 {
 	if (!timearg_parse(s, ret))
 		return 0;
-	fprintf(stderr,
-		"xrelay-read: %s takes RFC 3339 (2026-12-02T10:00:00.123456789Z) or ns since "
-		"the epoch, not \"%s\"\n",
-		flag, s);
+	fprintf(stderr, "xrelay-read: %s takes " TIMEARG_FORMS ", not \"%s\"\n", flag, s);
 	return -EINVAL;
 }
 

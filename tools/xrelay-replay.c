@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 		case 'T':
 			if (timearg_parse(optarg, c == 'F' ? &ro.from_ns : &ro.to_ns)) {
 				fprintf(stderr,
-					"xrelay-replay: %s takes RFC 3339 or ns since the epoch, not \"%s\"\n",
+					"xrelay-replay: %s takes " TIMEARG_FORMS ", not \"%s\"\n",
 					c == 'F' ? "--from" : "--to", optarg);
 				return EXIT_USAGE;
 			}
